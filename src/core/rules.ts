@@ -1,0 +1,88 @@
+/**
+ * Rules: which records a rule applies to, which cache keys it owns, and how it keeps them.
+ *
+ * @module
+ */
+/** An item as the rule functions see it: the unmarshalled image (see `docs/codecs.md`). */
+export type Item = Record<string, unknown>;
+
+/**
+ * A DynamoDB AttributeValue as it appears in a stream record. Lambda events carry binary as
+ * base64 strings; the SDK (and so DynamoDB Local) as `Uint8Array`. Both are accepted.
+ */
+export type AttributeValue =
+  | { S: string }
+  | { N: string }
+  | { B: string | Uint8Array }
+  | { SS: string[] }
+  | { NS: string[] }
+  | { BS: (string | Uint8Array)[] }
+  | { M: Record<string, AttributeValue> }
+  | { L: AttributeValue[] }
+  | { NULL: boolean }
+  | { BOOL: boolean };
+
+/** A DynamoDB image in AttributeValue form, as it appears in a stream record. */
+export type AttributeMap = Record<string, AttributeValue>;
+
+/**
+ * How a rule keeps its keys:
+ * - `invalidate`: delete every key the record touches (old and new image). Readers refill.
+ * - `write-through`: set the new image's keys to the encoded value; delete old-image keys that
+ *   the new image no longer owns, and delete on REMOVE.
+ */
+export type Strategy = 'invalidate' | 'write-through';
+
+/** What to do with deletes that DynamoDB's Time to Live performed. */
+export type TtlDeletes = 'apply' | 'ignore';
+
+/** Turns what a rule caches into the stored string and back. */
+export interface Codec {
+  /** Short name for docs and logs. */
+  readonly name: string;
+  /**
+   * Encode the value to store. `value` is the projected, transformed item; `image` is the
+   * projected raw AttributeValue image it came from (lossless codecs use it when the rule
+   * has no `value` transform).
+   */
+  encode(value: unknown, source: { readonly image: AttributeMap; readonly transformed: boolean }): string;
+  /** Decode a stored string, for readers. */
+  decode(stored: string): unknown;
+}
+
+/** The built-in codecs by name: `json` (default) or `dynamodb` (lossless AttributeValue JSON). */
+export type CodecName = 'json' | 'dynamodb';
+
+/** Context passed to rule functions. */
+export interface RuleContext {
+  /** Table name from the record's `eventSourceARN`, when present. */
+  readonly table: string | undefined;
+  /** `INSERT`, `MODIFY` or `REMOVE`. */
+  readonly eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
+  /** Which image the item came from. */
+  readonly image: 'new' | 'old' | 'keys';
+}
+
+/** One cache rule. */
+export interface Rule {
+  /** Name for errors, logs and metrics. Defaults to `rules[i]`. */
+  readonly name?: string;
+  /** Table name, or a pattern, matched against the table in `eventSourceARN`. Omit to match any. */
+  readonly table?: string | RegExp;
+  /** Entity filter for single-table designs; evaluated on each image separately. */
+  readonly when?: (item: Item, context: RuleContext) => boolean;
+  /** The cache key, or keys, this item owns. */
+  readonly key: (item: Item, context: RuleContext) => string | readonly string[];
+  /** How the keys are kept. */
+  readonly strategy: Strategy;
+  /** TTL for values this rule writes, in seconds. Omit for no expiry. */
+  readonly ttlSeconds?: number;
+  /** Cache only these top-level attributes (a projection). Keeps secrets out of the cache. */
+  readonly attributes?: readonly string[];
+  /** Transform the (projected) item into what is cached. */
+  readonly value?: (item: Item, context: RuleContext) => unknown;
+  /** How values are stored. Default `json`. */
+  readonly codec?: CodecName | Codec;
+  /** Overrides the handler-wide `ttlDeletes`. */
+  readonly ttlDeletes?: TtlDeletes;
+}

@@ -1,0 +1,19 @@
+import { defineConfig } from 'tsup';
+
+// One entry per subpath export: importing the package root must never load ioredis or memjs.
+export default defineConfig({
+  entry: {
+    index: 'src/index.ts',
+    redis: 'src/adapters/redis/index.ts',
+    memcached: 'src/adapters/memcached/index.ts',
+  },
+  format: ['esm', 'cjs'],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: 'node20',
+  platform: 'node',
+  splitting: true,
+  treeshake: true,
+  external: ['ioredis', 'memjs', '@aws-sdk/client-dynamodb', '@aws-sdk/client-dynamodb-streams'],
+});
