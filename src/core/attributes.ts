@@ -1,0 +1,207 @@
+/**
+ * Validating conversion of DynamoDB AttributeValues into the plain items rules see.
+ *
+ * One pass does three things: rejects malformed input with the attribute path at fault,
+ * normalizes the raw image (binary as base64, null padding dropped) for lossless codecs, and
+ * builds the JSON-safe item. See `docs/codecs.md` for the mapping.
+ *
+ * @module
+ */
+import type { AttributeMap, AttributeValue, Item } from './rules.js';
+
+/** A malformed AttributeValue, with the path to it (e.g. `NewImage.address.zip`). */
+export class AttributeError extends Error {
+  readonly path: string;
+  constructor(path: string, reason: string) {
+    super(`${path}: ${reason}`);
+    this.name = 'AttributeError';
+    this.path = path;
+  }
+}
+
+const TYPES = new Set(['S', 'N', 'B', 'SS', 'NS', 'BS', 'M', 'L', 'NULL', 'BOOL']);
+// DynamoDB numbers: up to 38 significant digits, magnitude 1E-130 to 9.99...E+125.
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+interface Decimal {
+  negative: boolean;
+  /** Significant digits without leading or trailing zeros ('' for zero). */
+  digits: string;
+  /** Value = 0.digits × 10^exponent. */
+  exponent: number;
+}
+
+function parseDecimal(text: string): Decimal {
+  let s = text;
+  let negative = false;
+  if (s.startsWith('-') || s.startsWith('+')) {
+    negative = s.startsWith('-');
+    s = s.slice(1);
+  }
+  let exp = 0;
+  const e = s.search(/[eE]/);
+  if (e >= 0) {
+    exp = Number(s.slice(e + 1));
+    s = s.slice(0, e);
+  }
+  const dot = s.indexOf('.');
+  const intPart = dot >= 0 ? s.slice(0, dot) : s;
+  const fracPart = dot >= 0 ? s.slice(dot + 1) : '';
+  let digits = intPart + fracPart;
+  let exponent = intPart.length + exp;
+  const lead = digits.length - digits.replace(/^0+/, '').length;
+  digits = digits.slice(lead);
+  exponent -= lead;
+  digits = digits.replace(/0+$/, '');
+  if (digits === '') return { negative: false, digits: '', exponent: 0 };
+  return { negative, digits, exponent };
+}
+
+function sameDecimal(a: Decimal, b: Decimal): boolean {
+  return a.negative === b.negative && a.digits === b.digits && a.exponent === b.exponent;
+}
+
+/**
+ * A DynamoDB number as a JS number when that is exact, else its exact decimal string.
+ * Never rounds silently and never produces a BigInt.
+ */
+export function exactNumber(text: string): number | string {
+  const n = Number(text);
+  if (!Number.isFinite(n)) return text;
+  // Shortest round-trip form of n must denote the same decimal as the input.
+  return sameDecimal(parseDecimal(String(n)), parseDecimal(text)) ? (Object.is(n, -0) ? 0 : n) : text;
+}
+
+function checkNumber(value: unknown, path: string): string {
+  if (typeof value !== 'string' || !NUMBER.test(value)) {
+    throw new AttributeError(path, 'N must be a decimal number string');
+  }
+  const d = parseDecimal(value);
+  if (d.digits.length > 38) throw new AttributeError(path, `number has ${d.digits.length} significant digits; DynamoDB allows 38`);
+  // 0.d × 10^e: DynamoDB's range is 1E-130 (e = -129) to under 1E+126 (e = 126).
+  if (d.digits !== '' && (d.exponent > 126 || d.exponent < -129)) {
+    throw new AttributeError(path, 'number is outside DynamoDB range (1E-130 to 9.9999999999999999999999999999999999999E+125)');
+  }
+  return value;
+}
+
+function toBase64(value: unknown, path: string): string {
+  if (typeof value === 'string') {
+    if (!BASE64.test(value)) throw new AttributeError(path, 'B must be base64');
+    return value;
+  }
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+  throw new AttributeError(path, 'B must be a base64 string or Uint8Array');
+}
+
+function checkArray(value: unknown, path: string, type: string): unknown[] {
+  if (!Array.isArray(value)) throw new AttributeError(path, `${type} must be an array`);
+  return value;
+}
+
+/** The single type tag of an AttributeValue, tolerating null padding (`{ S: null, N: "1" }`). */
+function typeOf(av: unknown, path: string): [string, unknown] {
+  if (typeof av !== 'object' || av === null || Array.isArray(av)) {
+    throw new AttributeError(path, 'expected an AttributeValue object like {"S":"..."}');
+  }
+  let found: [string, unknown] | undefined;
+  for (const [tag, value] of Object.entries(av)) {
+    if (value === null || value === undefined) continue;
+    if (!TYPES.has(tag)) throw new AttributeError(path, `unknown AttributeValue type ${JSON.stringify(tag)}`);
+    if (found) throw new AttributeError(path, `AttributeValue has two types (${found[0]} and ${tag})`);
+    found = [tag, value];
+  }
+  if (!found) {
+    // {"NULL": true} is the one legitimate value whose payload could be mistaken for padding.
+    throw new AttributeError(path, 'AttributeValue has no type');
+  }
+  return found;
+}
+
+/** A converted attribute: its plain value and its normalized AttributeValue. */
+type Converted = [plain: unknown, normalized: AttributeValue];
+
+function convert(av: unknown, path: string): Converted {
+  const [tag, value] = typeOf(av, path);
+  switch (tag) {
+    case 'S':
+      if (typeof value !== 'string') throw new AttributeError(path, 'S must be a string');
+      return [value, { S: value }];
+    case 'N': {
+      const n = checkNumber(value, path);
+      return [exactNumber(n), { N: n }];
+    }
+    case 'B': {
+      const b = toBase64(value, path);
+      return [b, { B: b }];
+    }
+    case 'BOOL':
+      if (typeof value !== 'boolean') throw new AttributeError(path, 'BOOL must be true or false');
+      return [value, { BOOL: value }];
+    case 'NULL':
+      if (value !== true) throw new AttributeError(path, 'NULL must be true');
+      return [null, { NULL: true }];
+    case 'SS': {
+      const items = checkArray(value, path, 'SS').map((s, i) => {
+        if (typeof s !== 'string') throw new AttributeError(`${path}[${i}]`, 'SS members must be strings');
+        return s;
+      });
+      return [items, { SS: items }];
+    }
+    case 'NS': {
+      const items = checkArray(value, path, 'NS').map((s, i) => checkNumber(s, `${path}[${i}]`));
+      return [items.map(exactNumber), { NS: items }];
+    }
+    case 'BS': {
+      const items = checkArray(value, path, 'BS').map((b, i) => toBase64(b, `${path}[${i}]`));
+      return [items, { BS: items }];
+    }
+    case 'L': {
+      const plain: unknown[] = [];
+      const normalized: AttributeValue[] = [];
+      checkArray(value, path, 'L').forEach((member, i) => {
+        const [p, n] = convert(member, `${path}[${i}]`);
+        plain.push(p);
+        normalized.push(n);
+      });
+      return [plain, { L: normalized }];
+    }
+    default: {
+      // 'M'
+      const [plain, normalized] = convertMap(value, path);
+      return [plain, { M: normalized }];
+    }
+  }
+}
+
+function convertMap(map: unknown, path: string): [Item, AttributeMap] {
+  if (typeof map !== 'object' || map === null || Array.isArray(map)) {
+    throw new AttributeError(path, 'expected a map of attribute name to AttributeValue');
+  }
+  const plain: Item = {};
+  const normalized: AttributeMap = {};
+  for (const [name, av] of Object.entries(map)) {
+    const [p, n] = convert(av, `${path}.${name}`);
+    plain[name] = p;
+    normalized[name] = n;
+  }
+  return [plain, normalized];
+}
+
+/** A validated image: the plain item rules see, and the normalized raw image. */
+export interface Image {
+  readonly item: Item;
+  readonly raw: AttributeMap;
+}
+
+/**
+ * Validate and convert a stream image (`Keys`, `NewImage` or `OldImage`).
+ *
+ * @param field - the record field, used in error paths (e.g. `dynamodb.NewImage`).
+ * @throws AttributeError naming the attribute path at fault.
+ */
+export function convertImage(image: unknown, field: string): Image {
+  const [item, raw] = convertMap(image, field);
+  return { item, raw };
+}

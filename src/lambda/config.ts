@@ -1,0 +1,146 @@
+/**
+ * Handler configuration and its validation. Validated once, when the handler is created (cold
+ * start), so the per-invocation path does no checking. `zod/mini` keeps the bundle small.
+ *
+ * @module
+ */
+import * as z from 'zod/mini';
+import type { CacheAdapter } from '../core/commands.js';
+import type { Rule, TtlDeletes } from '../core/rules.js';
+import { ConfigError } from '../errors.js';
+import type { Logger } from './logger.js';
+
+/** Metrics options: CloudWatch Embedded Metric Format lines on stdout. */
+export interface MetricsOptions {
+  /** CloudWatch namespace. Default `DdbCacheSync`. */
+  readonly namespace?: string;
+  /** Extra dimensions added to every metric, e.g. `{ Service: 'users' }`. */
+  readonly dimensions?: Readonly<Record<string, string>>;
+}
+
+/** Configuration for {@link createStreamHandler} and {@link createStreamProcessor}. */
+export interface StreamHandlerConfig {
+  /** Where commands go: `memoryAdapter()`, `redisAdapter(...)`, `memcachedAdapter(...)`. */
+  readonly adapter: CacheAdapter;
+  /** The cache rules; each record is matched against every rule. */
+  readonly rules: readonly Rule[];
+  /**
+   * A record that cannot be planned (malformed, a rule function throws): `fail` (default)
+   * reports it so Lambda retries from it and, after its retries, sends it to the on-failure
+   * destination; `skip` logs the error and moves on.
+   */
+  readonly onInvalidRecord?: 'fail' | 'skip';
+  /** Default for rules without their own `ttlDeletes`. Default `apply`. */
+  readonly ttlDeletes?: TtlDeletes;
+  /** A Powertools-compatible logger, or `false` for none. Default: JSON lines on stdout. */
+  readonly logger?: Logger | false;
+  /** Metrics options, or `false` for none. Default: EMF lines, namespace `DdbCacheSync`. */
+  readonly metrics?: MetricsOptions | false;
+  /**
+   * Log cache keys and record details at debug level. Keys often contain item data (an
+   * email), so this is off by default; turn on only while debugging.
+   */
+  readonly debugLogItemContents?: boolean;
+}
+
+const fn = (what: string) => z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', { error: `must be a function (${what})` });
+
+const codecSchema = z.union(
+  [
+    z.enum(['json', 'dynamodb']),
+    z.object({ name: z.string(), encode: fn('value, source => string'), decode: fn('string => value') }),
+  ],
+  { error: "must be 'json', 'dynamodb' or a codec { name, encode, decode }" },
+);
+
+const ttlDeletesSchema = z.enum(['apply', 'ignore'], { error: "must be 'apply' or 'ignore'" });
+
+const ruleSchema = z.strictObject(
+  {
+    name: z.optional(z.string({ error: 'must be a string' }).check(z.minLength(1, { error: 'must not be empty' }))),
+    table: z.optional(
+      z.union([z.string().check(z.minLength(1)), z.instanceof(RegExp)], { error: 'must be a table name or a RegExp' }),
+    ),
+    when: z.optional(fn('item => boolean')),
+    key: fn('item => string | string[]'),
+    strategy: z.enum(['invalidate', 'write-through'], { error: "must be 'invalidate' or 'write-through'" }),
+    ttlSeconds: z.optional(
+      z
+        .number({ error: 'must be a number of seconds' })
+        .check(z.int({ error: 'must be a whole number of seconds' }), z.positive({ error: 'must be positive; omit it for no expiry' })),
+    ),
+    attributes: z.optional(
+      z.array(z.string().check(z.minLength(1)), { error: 'must be an array of attribute names' }).check(z.minLength(1, { error: 'must name at least one attribute' })),
+    ),
+    value: z.optional(fn('item => value to cache')),
+    codec: z.optional(codecSchema),
+    ttlDeletes: z.optional(ttlDeletesSchema),
+  },
+  { error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : 'must be a rule object { key, strategy, ... }') },
+);
+
+const configSchema = z.strictObject(
+  {
+    adapter: z.custom<CacheAdapter>(
+      (v) =>
+        typeof v === 'object' &&
+        v !== null &&
+        typeof (v as Partial<CacheAdapter>).execute === 'function' &&
+        typeof (v as Partial<CacheAdapter>).close === 'function',
+      { error: 'must be a cache adapter, e.g. memoryAdapter() or redisAdapter({ url })' },
+    ),
+    rules: z.array(ruleSchema, { error: 'must be an array of rules' }).check(z.minLength(1, { error: 'must contain at least one rule' })),
+    onInvalidRecord: z.optional(z.enum(['fail', 'skip'], { error: "must be 'fail' or 'skip'" })),
+    ttlDeletes: z.optional(ttlDeletesSchema),
+    logger: z.optional(
+      z.union([
+        z.literal(false),
+        z.custom<Logger>(
+          (v) => typeof v === 'object' && v !== null && ['debug', 'info', 'warn', 'error'].every((m) => typeof (v as unknown as Record<string, unknown>)[m] === 'function'),
+        ),
+      ], { error: 'must be false or a logger with debug, info, warn and error methods' }),
+    ),
+    metrics: z.optional(
+      z.union(
+        [
+          z.literal(false),
+          z.strictObject({
+            namespace: z.optional(z.string().check(z.minLength(1))),
+            dimensions: z.optional(z.record(z.string(), z.string())),
+          }),
+        ],
+        { error: 'must be false or { namespace?, dimensions? }' },
+      ),
+    ),
+    debugLogItemContents: z.optional(z.boolean({ error: 'must be true or false' })),
+  },
+  { error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : 'config must be an object { adapter, rules, ... }') },
+);
+
+function formatPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return 'config';
+  return path.reduce<string>((out, part) => (typeof part === 'number' ? `${out}[${part}]` : out === '' ? String(part) : `${out}.${String(part)}`), '');
+}
+
+/**
+ * Validate a handler config. Throws {@link ConfigError} listing every problem as
+ * `path: message`, with the zod error as `cause`. Exported so users can check a config in
+ * their own tests before deploying.
+ *
+ * @example
+ * ```ts
+ * import { validateConfig } from 'ddb-cache-sync';
+ * validateConfig({ adapter: memoryAdapter(), rules: [{ key: (i) => `user:${i.pk}`, strategy: 'invalidate' }] });
+ * ```
+ */
+export function validateConfig(config: unknown): StreamHandlerConfig {
+  const result = configSchema.safeParse(config);
+  if (result.success) return config as StreamHandlerConfig;
+  const issues = result.error.issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      return `${formatPath(issue.path)}: unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')} (check the spelling; see the rule reference in the README)`;
+    }
+    return `${formatPath(issue.path)}: ${issue.message}`;
+  });
+  throw new ConfigError(issues, { cause: result.error });
+}
