@@ -6,6 +6,8 @@ export default defineConfig({
     index: 'src/index.ts',
     redis: 'src/adapters/redis/index.ts',
     memcached: 'src/adapters/memcached/index.ts',
+    local: 'src/local/index.ts',
+    cli: 'src/cli/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
