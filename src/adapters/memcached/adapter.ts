@@ -1,0 +1,362 @@
+/**
+ * The Memcached cache adapter, on memjs (binary protocol).
+ *
+ * @module
+ */
+import type { CacheAdapter, CacheCommand, CommandResult } from '../../core/commands.js';
+import { CacheCommandError, CacheUnavailableError, ConfigError } from '../../errors.js';
+import { MemcachedValueTooLargeError } from './errors.js';
+import { memcachedExpiration } from './expiry.js';
+import { memcachedKey } from './key.js';
+
+/**
+ * The smallest client the adapter needs: the promise forms of memjs `Client#set`, `#delete` and
+ * `#get`. A memjs `Client` satisfies it; so can any object with these methods (a client for
+ * another transport, a test double).
+ *
+ * @example
+ * ```ts
+ * import memjs from 'memjs';
+ * const client: MemcachedClient = memjs.Client.create('cache.internal:11211', { expires: 0 });
+ * ```
+ */
+export interface MemcachedClient {
+  /**
+   * Store a value. Resolves `true` once the server stored it; rejects (or resolves `false`) when
+   * it did not. `expires` is the raw Memcached expiration: 0, relative seconds up to 30 days, or
+   * an absolute UNIX time above that.
+   */
+  set(key: string, value: string, options: { expires?: number }): Promise<boolean>;
+  /** Delete a key. Resolves `true` if it existed, `false` if it did not; rejects on failure. */
+  delete(key: string): Promise<boolean>;
+  /** Read a key. `value` is `null` when the key is absent. */
+  get(key: string): Promise<{ value: Uint8Array | string | null }>;
+  /**
+   * memjs keeps its options here. memjs sends its default `expires` in place of an expiration of
+   * 0, so the adapter refuses a client whose default is not 0: a set without TTL would expire.
+   */
+  readonly options?: { readonly expires?: number | undefined };
+}
+
+/** Options shared by both ways of building the adapter. */
+interface CommonOptions {
+  /**
+   * Values longer than this many UTF-8 bytes are not sent: the command fails with
+   * {@link MemcachedValueTooLargeError} and the adapter deletes the key instead, so no stale value
+   * stays behind. Default 1,048,064 (1 MiB - 512), which fits any key of up to 250 bytes within
+   * Memcached's default 1 MiB item size (an item holds value + key + about 60 bytes of header).
+   * Values under this but over the server's `-I` are refused by the server with the same error.
+   */
+  readonly maxValueBytes?: number;
+  /** Clock in milliseconds for converting TTLs over 30 days to absolute times. Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** Build the adapter on a client you created and own (left open by `close()`). */
+export interface MemcachedClientOptions extends CommonOptions {
+  /** A memjs `Client` (create it with `expires: 0`, the default) or any {@link MemcachedClient}. */
+  readonly client: MemcachedClient;
+  readonly servers?: never;
+}
+
+/** Let the adapter create a memjs client on first use (closed by `close()`). */
+export interface MemcachedServersOptions extends CommonOptions {
+  /**
+   * Comma-separated `host:port` list, e.g. the node endpoints of an ElastiCache cluster, in the
+   * same order every reader uses (memjs picks a key's server by hash modulo this list).
+   */
+  readonly servers: string;
+  readonly client?: never;
+  /** SASL user name (Memcached servers with SASL; ElastiCache Memcached has none). */
+  readonly username?: string;
+  /** SASL password. */
+  readonly password?: string;
+  /**
+   * Seconds to wait for an answer before failing every outstanding command on that server.
+   * Default 1: far below any sensible Lambda timeout, far above an in-VPC round trip.
+   */
+  readonly timeoutSeconds?: number;
+  /** Seconds to wait for a TCP connection (DNS included). Default 1. */
+  readonly connectTimeoutSeconds?: number;
+  /**
+   * memjs `failover`: after a server fails, send its keys to the next server for
+   * `failoverTimeSeconds`. Default `false`: when the server returns, keys move back and may find
+   * the value written there before the failure, which the stream never corrected (stale reads).
+   */
+  readonly failover?: boolean;
+  /** memjs `failoverTime`: seconds a failed server is skipped when `failover` is on. Default 60. */
+  readonly failoverTimeSeconds?: number;
+  /** TCP keep-alive on the connections. Default `false`. */
+  readonly keepAlive?: boolean;
+}
+
+/** Options for {@link memcachedAdapter}: either your `client` or a `servers` list. */
+export type MemcachedAdapterOptions = MemcachedClientOptions | MemcachedServersOptions;
+
+/** A client the adapter created, which it must close. */
+interface OwnedClient extends MemcachedClient {
+  close(): void;
+}
+
+/** See {@link CommonOptions.maxValueBytes}. */
+export const DEFAULT_MAX_VALUE_BYTES = 1_048_576 - 512;
+const DEFAULT_TIMEOUT_SECONDS = 1;
+const DEFAULT_CONNECT_TIMEOUT_SECONDS = 1;
+
+const SERVER_ENTRY = /^(?:[^@,\s]+@)?[^@:,\s]+(?::(\d{1,5}))?$/;
+
+/**
+ * Create a {@link CacheAdapter} for Memcached (and ElastiCache Memcached without in-transit
+ * encryption; see docs/adapters/memcached.md for TLS).
+ *
+ * - Every command of a batch is sent before any answer is awaited: memjs writes each request to
+ *   the server's one connection as it is issued, so a batch costs about one round trip per
+ *   server. Commands on one key go to one server over one connection, which Memcached answers in
+ *   order, so they take effect in the order given.
+ * - Keys go through {@link memcachedKey}; readers apply it too.
+ * - No TTL stores with expiration 0 (never expire); TTLs over 30 days are sent as absolute times.
+ * - A created client makes one attempt per command (memjs `retries: 1`): a failed or timed-out
+ *   command is reported `{ ok: false }` and Lambda's retry of the record is the retry.
+ *
+ * @example
+ * ```ts
+ * import { createStreamHandler } from 'ddb-cache-sync';
+ * import { memcachedAdapter } from 'ddb-cache-sync/memcached';
+ *
+ * const adapter = memcachedAdapter({ servers: process.env.MEMCACHED_SERVERS ?? '' });
+ * export const handler = createStreamHandler({ adapter, rules });
+ * ```
+ *
+ * @example
+ * ```ts
+ * // Your own memjs client (left open by adapter.close()):
+ * import memjs from 'memjs';
+ * const client = memjs.Client.create('10.0.1.12:11211,10.0.2.40:11211', { retries: 1, timeout: 1 });
+ * const adapter = memcachedAdapter({ client });
+ * ```
+ */
+export function memcachedAdapter(options: MemcachedAdapterOptions): CacheAdapter {
+  const issues = validate(options);
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  const maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
+  const now = options.now ?? Date.now;
+  let created: Promise<OwnedClient> | undefined;
+
+  const clientFor = (): Promise<MemcachedClient> => {
+    if (options.client !== undefined) return Promise.resolve(options.client);
+    // Created once, on first use, and reused by every later invocation of a warm function.
+    created ??= createMemjsClient(options).catch((error: unknown) => {
+      created = undefined;
+      throw error;
+    });
+    return created;
+  };
+
+  const run = (client: MemcachedClient, command: CacheCommand): Promise<CommandResult> => {
+    const key = memcachedKey(command.key);
+    if (command.kind === 'delete') {
+      // memjs resolves false for a key that was not there: the delete still succeeded.
+      return attempt(() => client.delete(key)).then(
+        (): CommandResult => ({ ok: true }),
+        (error: unknown) => commandFailure(command, error, maxValueBytes),
+      );
+    }
+    const bytes = Buffer.byteLength(command.value, 'utf8');
+    if (bytes > maxValueBytes) {
+      // Delete in the set's place, in the same position, so the old value does not outlive the
+      // item that replaced it. Memcached does the same when it refuses a value itself.
+      return attempt(() => client.delete(key)).then(
+        () => true,
+        () => false,
+      ).then((removed): CommandResult => ({
+        ok: false,
+        error: new MemcachedValueTooLargeError({ key: command.key, bytes, limit: maxValueBytes, refusedBy: 'adapter', removed }),
+      }));
+    }
+    const expiry = memcachedExpiration(command.ttlSeconds, now());
+    if ('problem' in expiry) {
+      return Promise.resolve({
+        ok: false,
+        error: new CacheCommandError(`memcached set of key ${JSON.stringify(command.key)} not sent: ${expiry.problem}`, {
+          key: command.key,
+          command: 'set',
+        }),
+      });
+    }
+    const defaultExpires = client.options?.expires;
+    if (expiry.expires === 0 && defaultExpires !== undefined && defaultExpires !== 0) {
+      return Promise.resolve({ ok: false, error: defaultExpiresError(defaultExpires) });
+    }
+    return attempt(() => client.set(key, command.value, { expires: expiry.expires })).then(
+      (stored): CommandResult =>
+        stored === false
+          ? {
+              ok: false,
+              error: new CacheCommandError(`memcached did not store key ${JSON.stringify(command.key)}`, {
+                key: command.key,
+                command: 'set',
+              }),
+            }
+          : { ok: true },
+      (error: unknown) => commandFailure(command, error, maxValueBytes),
+    );
+  };
+
+  return {
+    name: 'memcached',
+    async execute(commands: readonly CacheCommand[]): Promise<CommandResult[]> {
+      if (commands.length === 0) return [];
+      const client = await clientFor();
+      // Issue every command before awaiting any: memjs queues each request on its server's
+      // connection immediately, so the whole batch is in flight at once.
+      return Promise.all(commands.map((command) => run(client, command)));
+    },
+    async get(key: string): Promise<string | undefined> {
+      const client = await clientFor();
+      let value: Uint8Array | string | null;
+      try {
+        ({ value } = await client.get(memcachedKey(key)));
+      } catch (cause) {
+        throw new CacheUnavailableError(
+          `memcached get of key ${JSON.stringify(key)} failed: ${describe(cause)}`,
+          { adapter: 'memcached' },
+          { cause },
+        );
+      }
+      if (value === null || value === undefined) return undefined;
+      if (typeof value === 'string') return value;
+      return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
+    },
+    async close(): Promise<void> {
+      const pending = created;
+      created = undefined;
+      if (pending === undefined) return;
+      try {
+        (await pending).close();
+      } catch {
+        // Creation failed: nothing to close.
+      }
+    },
+  };
+}
+
+/** Call `fn`, turning a synchronous throw into a rejection. */
+function attempt<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return fn();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function commandFailure(command: CacheCommand, error: unknown, maxValueBytes: number): CommandResult {
+  const message = describe(error);
+  if (command.kind === 'set' && /value too large/i.test(message)) {
+    // memcached unlinks the old item when it refuses a value as too large (checked against 1.6).
+    return {
+      ok: false,
+      error: new MemcachedValueTooLargeError(
+        {
+          key: command.key,
+          bytes: Buffer.byteLength(command.value, 'utf8'),
+          // The server's own limit is lower than this and unknown to the adapter.
+          limit: maxValueBytes,
+          refusedBy: 'server',
+          removed: true,
+        },
+        error,
+      ),
+    };
+  }
+  // memjs prefixes errors the server answered with "MemJS <COMMAND>:"; everything else is a
+  // connection failure or timeout, after which the command may or may not have been applied.
+  const answered = message.startsWith('MemJS ');
+  const text = answered
+    ? `memcached refused ${command.kind} of key ${JSON.stringify(command.key)}: ${message}`
+    : `memcached ${command.kind} of key ${JSON.stringify(command.key)} failed, outcome unknown: ${message}. Check that the function reaches the servers (VPC subnets, security group, port) and that they are up`;
+  return { ok: false, error: new CacheCommandError(text, { key: command.key, command: command.kind }, { cause: error }) };
+}
+
+function defaultExpiresError(defaultExpires: number): ConfigError {
+  return new ConfigError([
+    `memcachedAdapter.client.options.expires: is ${defaultExpires}; memjs sends it in place of an expiration of 0, so a set without TTL would expire. Create the memjs client with expires: 0 (the default) and put TTLs on the rules`,
+  ]);
+}
+
+function validate(options: MemcachedAdapterOptions): string[] {
+  const issues: string[] = [];
+  const positive = (name: string, value: number | undefined): void => {
+    if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
+      issues.push(`memcachedAdapter.${name}: must be a positive number, got ${String(value)}`);
+    }
+  };
+  const { maxValueBytes } = options;
+  if (maxValueBytes !== undefined && !(Number.isSafeInteger(maxValueBytes) && maxValueBytes > 0)) {
+    issues.push(`memcachedAdapter.maxValueBytes: must be a positive whole number of bytes, got ${String(maxValueBytes)}`);
+  }
+  if (options.client !== undefined) {
+    const { client } = options;
+    for (const method of ['set', 'delete', 'get'] as const) {
+      if (typeof client[method] !== 'function') {
+        issues.push(`memcachedAdapter.client.${method}: must be a function; pass a memjs Client or an object with set/delete/get`);
+      }
+    }
+    const defaultExpires = client.options?.expires;
+    if (defaultExpires !== undefined && defaultExpires !== 0) issues.push(...defaultExpiresError(defaultExpires).issues);
+    return issues;
+  }
+  if (typeof options.servers !== 'string' || options.servers.trim() === '') {
+    issues.push('memcachedAdapter.servers: must be a non-empty "host:port,host:port" list (or pass client)');
+    return issues;
+  }
+  for (const entry of options.servers.split(',')) {
+    const match = SERVER_ENTRY.exec(entry.trim());
+    const port = match?.[1] === undefined ? 11211 : Number(match[1]);
+    if (!match || port < 1 || port > 65535) {
+      issues.push(`memcachedAdapter.servers: ${JSON.stringify(entry)} is not "host:port" (or "user:pass@host:port")`);
+    }
+  }
+  positive('timeoutSeconds', options.timeoutSeconds);
+  positive('connectTimeoutSeconds', options.connectTimeoutSeconds);
+  positive('failoverTimeSeconds', options.failoverTimeSeconds);
+  return issues;
+}
+
+async function createMemjsClient(options: MemcachedServersOptions): Promise<OwnedClient> {
+  let memjs: typeof import('memjs');
+  try {
+    // Loaded here, not at the top, so that only the servers path needs memjs installed.
+    const mod: typeof import('memjs') & { default?: typeof import('memjs') } = await import('memjs');
+    memjs = mod.default ?? mod;
+  } catch (cause) {
+    throw new ConfigError(['memcachedAdapter.servers: needs the memjs package; install it (npm install memjs) or pass client'], {
+      cause,
+    });
+  }
+  const servers = options.servers
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+    .join(',');
+  return memjs.Client.create(servers, {
+    // memjs counts attempts here: 1 means no retry inside the invocation (see the docs).
+    retries: 1,
+    timeout: options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
+    conntimeout: options.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_SECONDS,
+    failover: options.failover ?? false,
+    failoverTime: options.failoverTimeSeconds ?? 60,
+    keepAlive: options.keepAlive ?? false,
+    // A set without TTL must reach the server as 0; memjs substitutes this default for 0.
+    expires: 0,
+    // Failures come back as command results, which the handler logs; memjs would also print
+    // them to stdout as plain text lines.
+    logger: { log: () => undefined },
+    ...(options.username === undefined ? {} : { username: options.username }),
+    ...(options.password === undefined ? {} : { password: options.password }),
+  });
+}
