@@ -183,10 +183,19 @@ function convertMap(map: unknown, path: string): [Item, AttributeMap] {
   const normalized: AttributeMap = {};
   for (const [name, av] of Object.entries(map)) {
     const [p, n] = convert(av, `${path}.${name}`);
-    plain[name] = p;
-    normalized[name] = n;
+    defineAttribute(plain, name, p);
+    defineAttribute(normalized, name, n);
   }
   return [plain, normalized];
+}
+
+/**
+ * Add an attribute as an own property. Item writers choose attribute names, and plain
+ * assignment of `"__proto__"` would set the object's prototype (or be ignored), dropping the
+ * attribute from the cached value and letting it masquerade as inherited attributes.
+ */
+export function defineAttribute(target: object, name: string, value: unknown): void {
+  Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /** A validated image: the plain item rules see, and the normalized raw image. */

@@ -4,7 +4,7 @@
  * @module
  */
 import { InvalidRecordError } from '../errors.js';
-import { AttributeError, convertImage, type Image } from './attributes.js';
+import { AttributeError, convertImage, defineAttribute, type Image } from './attributes.js';
 import { resolveCodec } from './codecs.js';
 import type { CacheCommand } from './commands.js';
 import type { AttributeMap, Codec, Item, Rule, RuleContext, TtlDeletes } from './rules.js';
@@ -91,6 +91,8 @@ class MissingFromViewError extends Error {
 
 /** One side (old or new) of a change, as rules see it. */
 interface Side {
+  /** Which side of the change this is, even when only `Keys` are known for it. */
+  readonly which: 'new' | 'old';
   readonly image: Image;
   /** True when only `Keys` are known for this side (the stream view carries no such image). */
   readonly keysOnly: boolean;
@@ -140,7 +142,7 @@ function callRule<T>(fn: () => T, ruleField: string, side: Side, view: string | 
     return fn();
   } catch (error) {
     if (error instanceof MissingFromViewError) {
-      fail(`${ruleField} reads attribute ${JSON.stringify(error.attribute)}, but ${viewHint(view, side.context.image === 'new' ? 'new' : 'old')}`, error.attribute);
+      fail(`${ruleField} reads attribute ${JSON.stringify(error.attribute)}, but ${viewHint(view, side.which)}`, error.attribute);
     }
     fail(`${ruleField} threw ${error instanceof Error ? error.name : 'a non-Error value'}`, ruleField, error);
   }
@@ -181,9 +183,9 @@ function project(image: Image, attributes: readonly string[] | undefined): Image
   for (const name of attributes) {
     const plain = image.item[name];
     const av = image.raw[name];
-    if (av !== undefined) {
-      item[name] = plain;
-      raw[name] = av;
+    if (Object.prototype.hasOwnProperty.call(image.raw, name) && av !== undefined) {
+      defineAttribute(item, name, plain);
+      defineAttribute(raw, name, av);
     }
   }
   return { item, raw };
@@ -196,11 +198,19 @@ function encode(compiled: CompiledRule, side: Side): string {
   const value = rule.value
     ? callRule(() => rule.value?.(projected.item, side.context), 'value', side, undefined)
     : projected.item;
+  // An async value() would otherwise be cached as the JSON of a Promise: "{}".
+  if (typeof (value as { then?: unknown } | null | undefined)?.then === 'function') fail('value returned a Promise; value functions must be synchronous', 'value');
+  let encoded: unknown;
   try {
-    return codec.encode(value, { image: projected.raw, transformed });
+    encoded = codec.encode(value, { image: projected.raw, transformed });
   } catch (error) {
     fail(`codec ${codec.name} could not encode the value`, 'codec', error);
   }
+  // JSON.stringify returns undefined for undefined, functions and symbols: never store that.
+  if (typeof encoded !== 'string') {
+    fail(`codec ${codec.name} produced ${typeof encoded}, not a string; value() must return something the codec can encode (not undefined, a function or a symbol)`, 'codec');
+  }
+  return encoded;
 }
 
 function planRule(
@@ -276,6 +286,7 @@ function planRecord(raw: unknown, index: number, rules: readonly CompiledRule[],
     const newImage = name === 'REMOVE' ? undefined : convert('NewImage');
     const oldImage = name === 'INSERT' ? undefined : convert('OldImage');
     const side = (image: Image | undefined, which: 'new' | 'old'): Side => ({
+      which,
       image: image ?? keys,
       keysOnly: image === undefined,
       context: { table, eventName: name, image: image === undefined ? 'keys' : which },
