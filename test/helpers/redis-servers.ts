@@ -39,6 +39,8 @@ export interface StartRedisOptions {
   readonly password?: string;
   /** Extra ACL users. */
   readonly aclUsers?: readonly AclUser[];
+  /** Listen on this port (e.g. to restart a stopped server where clients expect it). Default: a free one. */
+  readonly port?: number;
   /** More `redis-server` arguments, e.g. `['--maxmemory', '10mb']`. */
   readonly args?: readonly string[];
 }
@@ -207,7 +209,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   let tls: TestCertificates | undefined;
   try {
     if (options.tls) tls = await createTestCertificates();
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const args = baseArgs(dir);
     if (tls) {
       args.push(

@@ -1,0 +1,41 @@
+/**
+ * The smallest client surface the Redis adapter calls. ioredis 5 and 6 `Redis` and `Cluster`
+ * instances satisfy it structurally, and so can any compatible client or a plain test object.
+ *
+ * @module
+ */
+
+/** One reply slot of a pipeline: `[error, result]`, as ioredis returns them. */
+export type PipelineReply = [error: Error | null, result: unknown];
+
+/** A pipeline: commands queue locally and go out together on `exec()`. */
+export interface RedisPipelineLike {
+  set(key: string, value: string): unknown;
+  set(key: string, value: string, expiryMode: 'EX', seconds: number): unknown;
+  del(key: string): unknown;
+  /**
+   * Send the queued commands and resolve to one reply per command, in order. ioredis resolves
+   * `null` only for an aborted transaction; the adapter treats it as every command failed.
+   */
+  exec(): Promise<PipelineReply[] | null>;
+}
+
+/**
+ * What the adapter needs from a Redis or Valkey client.
+ *
+ * For Redis Cluster the adapter also reads `isCluster` and `slots` (ioredis `Cluster` has both)
+ * to send one pipeline per node; a client without them is treated as a single node.
+ */
+export interface RedisClientLike {
+  /** Start a pipeline. On a cluster client, all keys of one pipeline must live on one node. */
+  pipeline(): RedisPipelineLike;
+  /** GET: the stored string, or `null` when the key is absent. */
+  get(key: string): Promise<string | null>;
+  /** `true` on an ioredis `Cluster`. */
+  readonly isCluster?: boolean;
+  /**
+   * ioredis `Cluster` slot map: index = hash slot, value = node keys (`host:port`) serving it,
+   * primary first. Empty until the cluster client has connected.
+   */
+  readonly slots?: ReadonlyArray<ReadonlyArray<string> | undefined>;
+}

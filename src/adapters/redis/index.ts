@@ -1,0 +1,201 @@
+/**
+ * Redis and Valkey adapter (standalone, Redis Cluster, ElastiCache, ElastiCache Serverless),
+ * on ioredis or any client with the same small surface. Import from `ddb-cache-sync/redis`.
+ *
+ * @module
+ */
+import type { ConnectionOptions } from 'node:tls';
+import type { CacheAdapter, CacheCommand, CommandResult } from '../../core/commands.js';
+import { CacheCommandError, CacheUnavailableError, ConfigError } from '../../errors.js';
+import type { RedisClientLike } from './client.js';
+import { type Connection, ownedConnection, type UrlSettings, userConnection } from './connection.js';
+import { executeBatch, failure } from './execute.js';
+
+export type { PipelineReply, RedisClientLike, RedisPipelineLike } from './client.js';
+export { keySlot } from './slot.js';
+
+/** Default time to establish a connection (TCP, TLS, AUTH, ready check) when connecting by url. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 2_000;
+/** Default time to wait for each command's reply when connecting by url. */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 1_000;
+
+/** Use a client you built and own (an ioredis `Redis` or `Cluster`, or a compatible client). */
+export interface RedisClientAdapterOptions {
+  /** Left open by `close()`: its lifecycle, options and timeouts are yours. */
+  readonly client: RedisClientLike;
+  readonly url?: never;
+}
+
+/** Let the adapter create (lazily, once) and own an ioredis client. */
+export interface RedisUrlAdapterOptions {
+  /**
+   * `redis://[user[:password]@]host[:port][/db]`, or `rediss://` for TLS (`valkey://` and
+   * `valkeys://` are accepted too). User and password are percent-decoded.
+   */
+  readonly url: string;
+  readonly client?: never;
+  /** Connect as a Redis Cluster client using `url` as the seed node. Default `false`. */
+  readonly cluster?: boolean;
+  /**
+   * TLS options (`ca`, `servername`, `rejectUnauthorized`, ...) passed to Node's `tls.connect`.
+   * Giving `tls` turns TLS on even with a `redis://` url.
+   */
+  readonly tls?: ConnectionOptions;
+  /** Time to become ready (connect, TLS, AUTH, ready check). Default {@link DEFAULT_CONNECT_TIMEOUT_MS}. */
+  readonly connectTimeoutMs?: number;
+  /** Time to wait for each command's reply. Default {@link DEFAULT_COMMAND_TIMEOUT_MS}. */
+  readonly commandTimeoutMs?: number;
+  /**
+   * Extra ioredis options, applied over the adapter's defaults: `RedisOptions`, or
+   * `ClusterOptions` with `cluster: true` (its `redisOptions` merge into the per-node defaults).
+   */
+  readonly clientOptions?: Readonly<Record<string, unknown>>;
+}
+
+/** Options for {@link redisAdapter}: either your own client or a url. */
+export type RedisAdapterOptions = RedisClientAdapterOptions | RedisUrlAdapterOptions;
+
+const SCHEMES: Readonly<Record<string, boolean>> = { 'redis:': false, 'rediss:': true, 'valkey:': false, 'valkeys:': true };
+
+function positive(name: string, value: number | undefined, fallback: number, issues: string[]): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    issues.push(`${name}: must be a positive number of milliseconds, got ${String(value)}`);
+    return fallback;
+  }
+  return value;
+}
+
+function decode(part: string): string | undefined {
+  if (part === '') return undefined;
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
+/** Validate url options into settings; throws {@link ConfigError} listing every problem. */
+function resolveUrlOptions(options: RedisUrlAdapterOptions): UrlSettings {
+  const issues: string[] = [];
+  const connectTimeoutMs = positive('connectTimeoutMs', options.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS, issues);
+  const commandTimeoutMs = positive('commandTimeoutMs', options.commandTimeoutMs, DEFAULT_COMMAND_TIMEOUT_MS, issues);
+  const cluster = options.cluster === true;
+  let url: URL | undefined;
+  try {
+    url = new URL(options.url);
+  } catch {
+    issues.push('url: not a valid URL; expected redis://host:6379 or rediss://user:password@host:6379');
+  }
+  let secure = false;
+  let db = 0;
+  if (url) {
+    const scheme = SCHEMES[url.protocol];
+    if (scheme === undefined) issues.push(`url: scheme ${url.protocol} is not supported; use redis:// or rediss:// (TLS)`);
+    else secure = scheme;
+    if (url.hostname === '') issues.push('url: has no host');
+    const path = url.pathname.replace(/^\//, '');
+    if (path !== '') {
+      db = Number(path);
+      if (!Number.isInteger(db) || db < 0) issues.push(`url: database "${path}" is not a non-negative integer`);
+      else if (cluster && db !== 0) issues.push('url: Redis Cluster only has database 0; remove the /db path or set cluster: false');
+    }
+  }
+  if (options.clientOptions !== undefined && (typeof options.clientOptions !== 'object' || options.clientOptions === null)) {
+    issues.push('clientOptions: must be an object of ioredis options');
+  }
+  if (issues.length > 0 || url === undefined) throw new ConfigError(issues);
+  const tls = options.tls ?? (secure ? {} : undefined);
+  return {
+    // WHATWG URL keeps IPv6 literals in brackets; sockets want them bare.
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: url.port === '' ? 6379 : Number(url.port),
+    username: decode(url.username),
+    password: decode(url.password),
+    db,
+    tls,
+    cluster,
+    connectTimeoutMs,
+    commandTimeoutMs,
+    clientOptions: options.clientOptions ?? {},
+  };
+}
+
+function connectionFor(options: RedisAdapterOptions): Connection {
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigError(['redisAdapter: pass { client } (an ioredis Redis or Cluster) or { url }']);
+  }
+  if ('client' in options && options.client !== undefined) {
+    if ('url' in options && options.url !== undefined) throw new ConfigError(['redisAdapter: pass either client or url, not both']);
+    const { client } = options;
+    if (typeof client.pipeline !== 'function' || typeof client.get !== 'function') {
+      throw new ConfigError(['client: must have pipeline() and get(key), e.g. an ioredis Redis or Cluster']);
+    }
+    return userConnection(client);
+  }
+  if (typeof options.url !== 'string') throw new ConfigError(['redisAdapter: pass { client } (an ioredis Redis or Cluster) or { url }']);
+  return ownedConnection(resolveUrlOptions(options));
+}
+
+function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}
+
+/**
+ * Create a Redis/Valkey {@link CacheAdapter}. Each batch goes out as one pipeline per node
+ * (one on a standalone server), commands in order; each command's result is reported on its own.
+ *
+ * Created from a `url`, the adapter builds its ioredis client on first use and reuses it for
+ * every later invocation of a warm Lambda environment; `close()` ends it. Created from a
+ * `client`, the adapter never loads ioredis itself and `close()` leaves the client open.
+ *
+ * @example
+ * ```ts
+ * import { createStreamHandler } from 'ddb-cache-sync';
+ * import { redisAdapter } from 'ddb-cache-sync/redis';
+ *
+ * // Module scope: created once per Lambda environment, connected on the first batch.
+ * const adapter = redisAdapter({ url: process.env.REDIS_URL ?? 'rediss://app:secret@my-cache.serverless.use1.cache.amazonaws.com:6379', cluster: true });
+ * export const handler = createStreamHandler({ adapter, rules });
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis';
+ * const client = new Redis({ host: '127.0.0.1', port: 6379, commandTimeout: 1_000, maxRetriesPerRequest: 1 });
+ * const adapter = redisAdapter({ client });
+ * ```
+ */
+export function redisAdapter(options: RedisAdapterOptions): CacheAdapter {
+  const connection = connectionFor(options);
+  const name = 'redis';
+  return {
+    name,
+    async execute(commands: readonly CacheCommand[]): Promise<CommandResult[]> {
+      if (commands.length === 0) return [];
+      let client: RedisClientLike;
+      try {
+        client = await connection.acquire();
+      } catch (error) {
+        if (error instanceof ConfigError) throw error;
+        const cause = asError(error);
+        return commands.map((command) => failure(command, cause, false, name));
+      }
+      return executeBatch(client, commands, name);
+    },
+    async get(key: string): Promise<string | undefined> {
+      const client = await connection.acquire();
+      try {
+        const value = await client.get(key);
+        return value ?? undefined;
+      } catch (error) {
+        const cause = asError(error);
+        if (cause.name === 'ReplyError') {
+          throw new CacheCommandError(`Redis refused GET ${JSON.stringify(key)}: ${cause.message}`, { key, command: 'GET' }, { cause });
+        }
+        throw new CacheUnavailableError(`Redis did not answer GET ${JSON.stringify(key)}: ${cause.message}`, { adapter: name }, { cause });
+      }
+    },
+    close: () => connection.close(),
+  };
+}

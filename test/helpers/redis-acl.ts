@@ -1,0 +1,23 @@
+/**
+ * The least-privilege ACL the Redis adapter needs, shared by tests and quoted in the docs:
+ * SET/DEL/GET on the allowed key pattern, plus what ioredis sends while connecting (HELLO,
+ * AUTH, the INFO ready check; ioredis ignores a refused CLIENT SETINFO) and, for clusters, CLUSTER SLOTS/INFO.
+ */
+export const ADAPTER_COMMAND_RULES: readonly string[] = [
+  '-@all',
+  '+set',
+  '+del',
+  '+get',
+  '+ping',
+  '+hello',
+  '+auth',
+  '+info',
+  '+cluster|slots',
+  '+cluster|info',
+  '+asking',
+];
+
+/** ACL rules for a user limited to keys matching `pattern` (e.g. `contract:*`). */
+export function adapterAclRules(pattern: string): string[] {
+  return [`~${pattern}`, ...ADAPTER_COMMAND_RULES];
+}
