@@ -29,6 +29,13 @@ export interface MemcachedNode {
   stop(): Promise<void>;
   /** Start it again on the same port (empty: memcached keeps nothing across restarts). */
   start(): Promise<void>;
+  /**
+   * Freeze the process (SIGSTOP): the kernel still accepts connections but nothing answers, like
+   * a hung or unreachable server that still holds its data.
+   */
+  pause(): void;
+  /** Let a paused process run again (SIGCONT). */
+  resume(): void;
 }
 
 /** A set of memcached processes. */
@@ -130,6 +137,8 @@ async function killAndWait(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   killGroup(child, 'SIGTERM');
+  // A paused process handles SIGTERM only once it runs again.
+  killGroup(child, 'SIGCONT');
   const timer = setTimeout(() => killGroup(child, 'SIGKILL'), 2_000);
   await exited;
   clearTimeout(timer);
@@ -164,6 +173,12 @@ async function startNode(options: MemcachedOptions): Promise<MemcachedNode> {
     async start() {
       if (current !== undefined) return;
       current = await spawnOn(fixedPort, options);
+    },
+    pause() {
+      if (current !== undefined) killGroup(current, 'SIGSTOP');
+    },
+    resume() {
+      if (current !== undefined) killGroup(current, 'SIGCONT');
     },
   };
 }
@@ -250,4 +265,93 @@ export async function memcachedTtl(address: string, key: string): Promise<number
 export async function memcachedHas(address: string, key: string): Promise<boolean> {
   const reply = await textCommand(address, `mg ${key}`);
   return reply.startsWith('HD');
+}
+
+/** What a {@link startCountingProxy} saw. */
+export interface ProxyStats {
+  /** Complete binary-protocol requests received from clients. */
+  requests: number;
+  /** `data` events from clients: an upper bound on the TCP segments they sent, roughly their writes. */
+  clientChunks: number;
+  /** `data` events from the server. */
+  serverChunks: number;
+  /** Client connections accepted. */
+  connections: number;
+  /** Requests received before the first reply was passed to a client. */
+  requestsBeforeFirstReply: number | undefined;
+}
+
+/**
+ * A loopback TCP proxy in front of one memcached that counts what crosses it. With
+ * `holdRepliesUntil: n`, it passes no reply to the client until it has received `n` complete
+ * requests: a client that waits for each answer before sending the next request stalls (and
+ * times out), one that sends the whole batch first does not.
+ */
+export async function startCountingProxy(
+  upstream: MemcachedNode,
+  options: { readonly holdRepliesUntil?: number } = {},
+): Promise<{ readonly address: string; readonly stats: ProxyStats; close(): Promise<void> }> {
+  const stats: ProxyStats = { requests: 0, clientChunks: 0, serverChunks: 0, connections: 0, requestsBeforeFirstReply: undefined };
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    stats.connections++;
+    sockets.add(client);
+    const upstreamSocket = connect({ host: upstream.host, port: upstream.port });
+    sockets.add(upstreamSocket);
+    let pending = Buffer.alloc(0);
+    const held: Buffer[] = [];
+    const released = () => stats.requests >= (options.holdRepliesUntil ?? 0);
+    const flush = () => {
+      if (!released()) return;
+      for (const chunk of held.splice(0)) {
+        stats.requestsBeforeFirstReply ??= stats.requests;
+        client.write(chunk);
+      }
+    };
+    client.on('data', (chunk: Buffer) => {
+      stats.clientChunks++;
+      upstreamSocket.write(chunk);
+      pending = Buffer.concat([pending, chunk]);
+      // Binary protocol: 24-byte header, total body length in bytes 8..11.
+      while (pending.length >= 24) {
+        const size = 24 + pending.readUInt32BE(8);
+        if (pending.length < size) break;
+        pending = pending.subarray(size);
+        stats.requests++;
+      }
+      flush();
+    });
+    upstreamSocket.on('data', (chunk: Buffer) => {
+      stats.serverChunks++;
+      held.push(chunk);
+      flush();
+    });
+    const end = () => {
+      client.destroy();
+      upstreamSocket.destroy();
+      sockets.delete(client);
+      sockets.delete(upstreamSocket);
+    };
+    client.on('close', end);
+    client.on('error', end);
+    upstreamSocket.on('close', end);
+    upstreamSocket.on('error', end);
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port: 0, host: HOST }, () => {
+      const address = server.address();
+      if (address !== null && typeof address === 'object') resolve(address.port);
+      else reject(new Error('could not read the proxy port'));
+    });
+  });
+  return {
+    address: `${HOST}:${port}`,
+    stats,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }
