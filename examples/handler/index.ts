@@ -1,0 +1,124 @@
+/**
+ * Example Lambda handler for `examples/cloudformation/stack.yaml`: applies DynamoDB stream
+ * records for `User` items to an ElastiCache Valkey/Redis cache.
+ *
+ * Copy this folder into your project and change the rules in `rules.ts` to your entities. Bundle it
+ * with `npm run package:example` (in this repository) or esbuild (see docs/deploy.md).
+ *
+ * Environment (set by the template):
+ * - `TABLE_NAME`: the table whose records the rules apply to.
+ * - `CACHE_ENDPOINT`: `host:port` of the cache.
+ * - `CACHE_CLUSTER`: `true` for cluster-protocol endpoints (ElastiCache Serverless), `false`
+ *   for a cluster-mode-disabled replication group. Default `true`.
+ * - `CACHE_SECRET_ARN`: Secrets Manager secret holding `{"username","password"}` of the
+ *   cache's RBAC user. Read once per cold start. Omit only for a cache without auth.
+ * - `CACHE_TLS`: `true` (default). `false` exists for a local cache without TLS, never for
+ *   ElastiCache: both templates require TLS.
+ *
+ * Why the password is fetched here and not passed in an environment variable: environment
+ * variables are readable by anyone allowed `lambda:GetFunctionConfiguration` and show in the
+ * console, while the secret stays behind `secretsmanager:GetSecretValue` on one ARN, and a
+ * rotated password is picked up by the next cold start without a redeploy.
+ *
+ * @module
+ */
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { createStreamHandler, type StreamHandler } from 'ddb-cache-sync';
+import { redisAdapter } from 'ddb-cache-sync/redis';
+import { userRules } from './rules.js';
+
+/** Cache connection settings read from the environment. */
+export interface CacheSettings {
+  readonly table: string;
+  readonly endpoint: string;
+  readonly cluster: boolean;
+  readonly tls: boolean;
+  readonly secretArn: string | undefined;
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new Error(`${name} must be "true" or "false", got ${JSON.stringify(value)}`);
+}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (value === undefined || value === '') throw new Error(`${name} is not set; the CloudFormation template sets it`);
+  return value;
+}
+
+/** Read and check the settings; throws naming the variable to fix. */
+export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): CacheSettings {
+  const endpoint = required(env, 'CACHE_ENDPOINT');
+  if (!/^[^\s:/@]+:\d+$/.test(endpoint)) throw new Error(`CACHE_ENDPOINT must be host:port, got ${JSON.stringify(endpoint)}`);
+  const secretArn = env['CACHE_SECRET_ARN'];
+  return {
+    table: required(env, 'TABLE_NAME'),
+    endpoint,
+    cluster: flag(env, 'CACHE_CLUSTER', true),
+    tls: flag(env, 'CACHE_TLS', true),
+    secretArn: secretArn === undefined || secretArn === '' ? undefined : secretArn,
+  };
+}
+
+/** The username and password of the cache's RBAC user. */
+export interface CacheCredentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+/**
+ * Fetch the cache credentials from Secrets Manager. The client is not bundled: the Lambda
+ * runtime ships SDK v3, and a static import becomes a plain `require` in the CommonJS bundle,
+ * which finds the runtime's copy (a dynamic `import()` might not).
+ */
+async function readCredentials(secretArn: string): Promise<CacheCredentials> {
+  const client = new SecretsManagerClient({});
+  try {
+    const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
+    const parsed: unknown = JSON.parse(SecretString ?? 'null');
+    if (typeof parsed === 'object' && parsed !== null && 'username' in parsed && 'password' in parsed) {
+      const { username, password } = parsed;
+      if (typeof username === 'string' && typeof password === 'string') return { username, password };
+    }
+    throw new Error(`secret ${secretArn} must be JSON with string "username" and "password"`);
+  } finally {
+    client.destroy();
+  }
+}
+
+/** `rediss://user:password@host:port`, credentials URL-encoded. */
+export function cacheUrl(settings: Pick<CacheSettings, 'endpoint' | 'tls'>, credentials?: CacheCredentials): string {
+  const auth = credentials === undefined ? '' : `${encodeURIComponent(credentials.username)}:${encodeURIComponent(credentials.password)}@`;
+  return `${settings.tls ? 'rediss' : 'redis'}://${auth}${settings.endpoint}`;
+}
+
+async function init(): Promise<StreamHandler> {
+  const settings = settingsFromEnv();
+  const credentials = settings.secretArn === undefined ? undefined : await readCredentials(settings.secretArn);
+  return createStreamHandler({
+    adapter: redisAdapter({ url: cacheUrl(settings, credentials), cluster: settings.cluster }),
+    rules: userRules(settings.table),
+  });
+}
+
+// Built once per execution environment, on the first invocation: the secret fetch is async
+// and a CommonJS bundle has no top-level await. The connection is reused across invocations.
+let ready: Promise<StreamHandler> | undefined;
+
+/**
+ * The Lambda entry point (`index.handler`). If setup fails (secret unreadable, bad
+ * settings) the invocation fails, Lambda retries the batch, and the next invocation tries
+ * setup again.
+ */
+export async function handler(event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> {
+  ready ??= init().catch((error: unknown) => {
+    ready = undefined;
+    throw error;
+  });
+  const handle = await ready;
+  return handle(event, context);
+}
