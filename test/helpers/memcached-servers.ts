@@ -290,7 +290,14 @@ export interface ProxyStats {
 export async function startCountingProxy(
   upstream: MemcachedNode,
   options: { readonly holdRepliesUntil?: number } = {},
-): Promise<{ readonly address: string; readonly stats: ProxyStats; close(): Promise<void> }> {
+): Promise<{
+  readonly address: string;
+  readonly stats: ProxyStats;
+  /** While on, bytes in both directions are dropped: a network partition, not a refusal. */
+  partition(on: boolean): void;
+  close(): Promise<void>;
+}> {
+  let partitioned = false;
   const stats: ProxyStats = { requests: 0, clientChunks: 0, serverChunks: 0, connections: 0, requestsBeforeFirstReply: undefined };
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
@@ -309,6 +316,7 @@ export async function startCountingProxy(
       }
     };
     client.on('data', (chunk: Buffer) => {
+      if (partitioned) return;
       stats.clientChunks++;
       upstreamSocket.write(chunk);
       pending = Buffer.concat([pending, chunk]);
@@ -322,6 +330,7 @@ export async function startCountingProxy(
       flush();
     });
     upstreamSocket.on('data', (chunk: Buffer) => {
+      if (partitioned) return;
       stats.serverChunks++;
       held.push(chunk);
       flush();
@@ -348,6 +357,9 @@ export async function startCountingProxy(
   return {
     address: `${HOST}:${port}`,
     stats,
+    partition: (on) => {
+      partitioned = on;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
