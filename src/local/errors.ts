@@ -16,7 +16,7 @@ export class JavaNotFoundError extends DdbCacheSyncError {
   constructor(command: string, options?: { cause?: unknown }) {
     super(
       `DynamoDB Local needs Java 17 or newer, but ${JSON.stringify(command)} could not be started. ` +
-        'Install a Java 17+ runtime and put `java` on PATH, or pass the `javaPath` option.',
+        'Install a Java 17+ runtime and put `java` on PATH (or set JAVA_HOME, or pass the `javaPath` option).',
       options,
     );
     this.name = 'JavaNotFoundError';
