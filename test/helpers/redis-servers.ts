@@ -72,12 +72,17 @@ export interface RedisClusterServers {
   readonly cli: (port: number, ...args: string[]) => Promise<string>;
   /** Which node port serves `slot`, according to the node on `askPort` (default: first node). */
   readonly ownerOf: (slot: number, askPort?: number) => Promise<number>;
+  /** A snapshot of the slot map: slot -> port of the node serving it (per the node on `askPort`). */
+  readonly slotOwners: (askPort?: number) => Promise<(slot: number) => number | undefined>;
   /** The slot a key hashes to, as the server computes it (`CLUSTER KEYSLOT`). */
   readonly keySlot: (key: string) => Promise<number>;
   /** Start moving `slot` to `toPort`: IMPORTING on the target, MIGRATING on the source. */
   readonly beginSlotMigration: (slot: number, toPort: number) => Promise<void>;
-  /** MIGRATE every key currently in `slot` from its owner to `toPort` (slot must be migrating). */
-  readonly migrateSlotKeys: (slot: number, toPort: number) => Promise<number>;
+  /**
+   * MIGRATE every key currently in `slot` from its owner to `toPort` (slot must be migrating),
+   * `perStep` keys per MIGRATE call (default 1000; small values stretch the migration out).
+   */
+  readonly migrateSlotKeys: (slot: number, toPort: number, perStep?: number) => Promise<number>;
   /** Assign `slot` to `toPort` on every node, ending the migration. */
   readonly finishSlotMigration: (slot: number, toPort: number) => Promise<void>;
   /** begin + migrate keys + finish: a complete reshard of one slot. */
@@ -344,11 +349,11 @@ export async function startRedisCluster(options: { nodes?: number } = {}): Promi
     await cli(toPort, 'CLUSTER', 'SETSLOT', String(slot), 'IMPORTING', fromId);
     await cli(fromPort, 'CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', toId);
   };
-  const migrateSlotKeys = async (slot: number, toPort: number) => {
+  const migrateSlotKeys = async (slot: number, toPort: number, perStep = 1000) => {
     const fromPort = await ownerOf(slot);
     let moved = 0;
     for (;;) {
-      const keys = (await cli(fromPort, 'CLUSTER', 'GETKEYSINSLOT', String(slot), '1000'))
+      const keys = (await cli(fromPort, 'CLUSTER', 'GETKEYSINSLOT', String(slot), String(perStep)))
         .split('\n')
         .filter((key) => key !== '');
       if (keys.length === 0) return moved;
@@ -373,6 +378,10 @@ export async function startRedisCluster(options: { nodes?: number } = {}): Promi
     url: `redis://${HOST}:${first}`,
     cli,
     ownerOf,
+    slotOwners: async (askPort = first) => {
+      const text = await cli(askPort, 'CLUSTER', 'NODES');
+      return (slot: number) => ownerInText(text, slot);
+    },
     keySlot: async (key) => Number((await cli(first, 'CLUSTER', 'KEYSLOT', key)).trim()),
     beginSlotMigration,
     migrateSlotKeys,
