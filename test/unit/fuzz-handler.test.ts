@@ -22,7 +22,7 @@ import type { Rule } from '../../src/core/rules.js';
 import { InvalidRecordError } from '../../src/errors.js';
 import { createStreamProcessor, type ProcessResult } from '../../src/lambda/handler.js';
 import type { Logger } from '../../src/lambda/logger.js';
-import { type BatchFault, type CommandFault, type FaultPlan, faultyAdapter, NO_FAULTS } from '../helpers/fault-adapter.js';
+import { type BatchFault, type CommandFault, type FaultPlan, faultyAdapter } from '../helpers/fault-adapter.js';
 import { insert, modify, remove } from '../helpers/records.js';
 
 const rules: Rule[] = [
