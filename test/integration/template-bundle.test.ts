@@ -1,0 +1,397 @@
+/**
+ * The deployable example, end to end without AWS: bundle the example handlers exactly as
+ * `npm run package:example` does, unpack the zips, and run each bundle in its own `node`
+ * process (as Lambda does) against real local servers:
+ * - Valkey/Redis handler: redis-server with TLS and an ACL user shaped like the template's RBAC
+ *   user, the password served by a fake Secrets Manager endpoint on loopback; and a
+ *   3-node Redis Cluster for the cluster-protocol path.
+ * - Memcached handler: memcached, found through a fake ElastiCache Auto Discovery endpoint.
+ */
+import { execFile } from 'node:child_process';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { crc32, inflateRawSync } from 'node:zlib';
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packageExamples, zip } from '../../scripts/package-example.mjs';
+import { memcachedKey } from '../../src/adapters/memcached/key.js';
+import { keySlot } from '../../src/adapters/redis/slot.js';
+import { startMemcached, textCommand } from '../helpers/memcached-servers.js';
+import { event, insert, modify } from '../helpers/records.js';
+import { startRedis, startRedisCluster, type RedisClusterServers, type RedisServer } from '../helpers/redis-servers.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ddb-cache-sync-cache-AbCdEf';
+const USERNAME = 'ddb-cache-sync-writer';
+const PASSWORD = 'Zq8RkT2mVw9Xy4Lp7Hn3Jc6Bd5Gf1Ks0Ae';
+
+// --- the bundles ----------------------------------------------------------------------------
+
+interface ZipEntry {
+  readonly name: string;
+  readonly mode: number;
+  readonly data: Buffer;
+}
+
+/** Read a zip's entries through its central directory, checking sizes and CRCs. */
+function readZip(archive: Buffer): ZipEntry[] {
+  const end = archive.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  if (end < 0) throw new Error('no end-of-central-directory record');
+  const count = archive.readUInt16LE(end + 10);
+  let at = archive.readUInt32LE(end + 16);
+  const entries: ZipEntry[] = [];
+  for (let i = 0; i < count; i++) {
+    if (archive.readUInt32LE(at) !== 0x02014b50) throw new Error(`bad central directory header at ${at}`);
+    const method = archive.readUInt16LE(at + 10);
+    const crc = archive.readUInt32LE(at + 16);
+    const compressedSize = archive.readUInt32LE(at + 20);
+    const size = archive.readUInt32LE(at + 24);
+    const nameLength = archive.readUInt16LE(at + 28);
+    const extraLength = archive.readUInt16LE(at + 30);
+    const commentLength = archive.readUInt16LE(at + 32);
+    const mode = archive.readUInt32LE(at + 38) >>> 16;
+    const local = archive.readUInt32LE(at + 42);
+    const name = archive.subarray(at + 46, at + 46 + nameLength).toString('utf8');
+    if (archive.readUInt32LE(local) !== 0x04034b50) throw new Error(`bad local header for ${name}`);
+    const start = local + 30 + archive.readUInt16LE(local + 26) + archive.readUInt16LE(local + 28);
+    const raw = archive.subarray(start, start + compressedSize);
+    const data = method === 8 ? inflateRawSync(raw) : Buffer.from(raw);
+    if (data.length !== size) throw new Error(`${name}: size ${data.length}, header says ${size}`);
+    if (crc32(data) !== crc) throw new Error(`${name}: CRC mismatch`);
+    entries.push({ name, mode, data });
+    at += 46 + nameLength + extraLength + commentLength;
+  }
+  return entries;
+}
+
+let work: string;
+let redisBundle: string;
+let memcachedBundle: string;
+let runner: string;
+const sizes: Record<string, { zip: number; bundle: number }> = {};
+let zips: Awaited<ReturnType<typeof packageExamples>> = [];
+
+/** Runs handler(event) for each event file in one process (one cold start); prints results. */
+const RUNNER = `
+const { readFileSync } = require('node:fs');
+const [bundle, ...events] = process.argv.slice(2);
+const print = (value) => process.stdout.write('\\n@@RESULT ' + JSON.stringify(value) + '\\n');
+(async () => {
+  const { handler } = require(bundle);
+  for (const file of events) {
+    try {
+      print({ ok: true, response: await handler(JSON.parse(readFileSync(file, 'utf8')), {}) });
+    } catch (error) {
+      print({ ok: false, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  process.exit(0);
+})();
+`;
+
+type Outcome = { ok: true; response: DynamoDBBatchResponse } | { ok: false; error: string };
+
+interface Run {
+  readonly outcomes: Outcome[];
+  readonly output: string;
+}
+
+/** A clean environment: nothing from the developer's AWS setup, nothing that leaves loopback. */
+function lambdaEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env['PATH'] ?? '',
+    // The Lambda runtime provides @aws-sdk/client-*; here the repository's node_modules does.
+    NODE_PATH: join(ROOT, 'node_modules'),
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+    AWS_SECRET_ACCESS_KEY: 'example-secret-key',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    TABLE_NAME: 'App',
+    ...extra,
+  };
+}
+
+let eventCounter = 0;
+
+async function invoke(bundle: string, env: NodeJS.ProcessEnv, ...events: DynamoDBStreamEvent[]): Promise<Run> {
+  const files: string[] = [];
+  for (const body of events) {
+    const file = join(work, `event-${++eventCounter}.json`);
+    await writeFile(file, JSON.stringify(body));
+    files.push(file);
+  }
+  const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
+    execFile(process.execPath, [runner, bundle, ...files], { env, timeout: 60_000, killSignal: 'SIGKILL' }, (error, out, err) => {
+      if (error) reject(new Error(`${error.message}\nstdout:\n${out}\nstderr:\n${err}`));
+      else resolve({ stdout: out, stderr: err });
+    });
+  });
+  const outcomes = stdout
+    .split('\n')
+    .filter((line) => line.startsWith('@@RESULT '))
+    .map((line) => JSON.parse(line.slice('@@RESULT '.length)) as Outcome);
+  return { outcomes, output: stdout + stderr };
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'ddb-cache-sync-bundle-'));
+  const results = await packageExamples({ outDir: work });
+  zips = results;
+  expect(results.map((r) => r.entry).sort()).toEqual(['examples/handler/index.ts', 'examples/handler/memcached.ts']);
+  for (const result of results) {
+    const entries = readZip(await readFile(result.zipPath));
+    expect(entries.map((e) => [e.name, e.mode.toString(8)])).toEqual([['index.js', '100644']]);
+    const [entry] = entries;
+    if (entry === undefined) throw new Error('empty zip');
+    const file = join(work, `${result.entry.endsWith('memcached.ts') ? 'memcached' : 'redis'}.js`);
+    await writeFile(file, entry.data);
+    if (result.entry.endsWith('memcached.ts')) memcachedBundle = file;
+    else redisBundle = file;
+    sizes[result.entry] = { zip: result.zipBytes, bundle: result.bundleBytes };
+  }
+  runner = join(work, 'runner.cjs');
+  await writeFile(runner, RUNNER);
+});
+
+afterAll(async () => {
+  if (work !== undefined) await rm(work, { recursive: true, force: true });
+});
+
+describe('package-example', () => {
+  it('bundles each handler into one CommonJS index.js that leaves only AWS SDK clients to the runtime', async () => {
+    for (const bundle of [redisBundle, memcachedBundle]) {
+      const code = await readFile(bundle, 'utf8');
+      const required = new Set([...code.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1] ?? ''));
+      const external = [...required].filter((name) => !name.startsWith('node:') && !BUILTINS.has(name));
+      // supports-color: an optional, try/caught require of the `debug` package ioredis uses.
+      expect(external.filter((name) => name !== 'supports-color').every((name) => name.startsWith('@aws-sdk/client-'))).toBe(true);
+      expect(code).not.toMatch(/\bimport\(/);
+    }
+    expect(await readFile(redisBundle, 'utf8')).toContain('require("@aws-sdk/client-secrets-manager")');
+    // Small enough to state in docs/deploy.md; a jump means a dependency crept into the bundle.
+    for (const [entry, size] of Object.entries(sizes)) expect(size.zip, entry).toBeLessThan(150 * 1024);
+  });
+
+  it('writes a zip that depends only on the code (fixed timestamps: `package` re-uploads only on change)', async () => {
+    for (const result of zips) {
+      const archive = await readFile(result.zipPath);
+      const entries = readZip(archive);
+      expect(zip(entries.map(({ name, data }) => ({ name, data })))).toEqual(archive);
+    }
+  });
+});
+
+const BUILTINS = new Set(['assert', 'buffer', 'crypto', 'dns', 'events', 'net', 'stream', 'tls', 'tty', 'util', 'os', 'url', 'string_decoder', 'zlib', 'fs', 'path', 'http', 'https', 'child_process', 'timers']);
+
+// --- Valkey/Redis handler -------------------------------------------------------------------
+
+interface FakeSecretsManager {
+  readonly url: string;
+  readonly requests: { target: string; secretId: unknown }[];
+  secret: string;
+  close(): Promise<void>;
+}
+
+/** Answers GetSecretValue for SECRET_ARN over the AWS JSON protocol, on loopback. */
+async function startFakeSecretsManager(): Promise<FakeSecretsManager> {
+  const requests: { target: string; secretId: unknown }[] = [];
+  const state = { secret: JSON.stringify({ username: USERNAME, password: PASSWORD }) };
+  const server: Server = createHttpServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+    request.on('end', () => {
+      const target = String(request.headers['x-amz-target'] ?? '');
+      const parsed = JSON.parse(body || '{}') as { SecretId?: unknown };
+      requests.push({ target, secretId: parsed.SecretId });
+      response.setHeader('content-type', 'application/x-amz-json-1.1');
+      if (target !== 'secretsmanager.GetSecretValue' || parsed.SecretId !== SECRET_ARN) {
+        response.statusCode = 400;
+        response.end(JSON.stringify({ __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." }));
+        return;
+      }
+      response.end(JSON.stringify({ ARN: SECRET_ARN, Name: 'ddb-cache-sync-cache', SecretString: state.secret, VersionId: 'v1', CreatedDate: 1_700_000_000 }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    get secret() {
+      return state.secret;
+    },
+    set secret(value: string) {
+      state.secret = value;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+const KEYS = { pk: 'USER#42', sk: 'PROFILE' };
+const ADA = { ...KEYS, type: 'User', id: '42', name: 'Ada', email: 'ada@example.com', passwordHash: 'never-cache-me' };
+const ADA_MOVED = { ...ADA, email: 'ada@lovelace.example' };
+
+describe('examples/handler/index.ts bundle (Valkey/Redis)', () => {
+  let redis: RedisServer;
+  let secrets: FakeSecretsManager;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    // The template's RBAC user, as an ACL user: its access string is CacheAccessString's default.
+    // The default user gets a password only the test knows, so nothing but the RBAC user's
+    // credentials from the secret can write.
+    redis = await startRedis({
+      tls: true,
+      password: 'admin-only-password-for-the-test',
+      aclUsers: [{ name: USERNAME, password: PASSWORD, rules: ['~*', '+@all', '-@dangerous', '+info'] }],
+    });
+    secrets = await startFakeSecretsManager();
+    env = lambdaEnv({
+      CACHE_ENDPOINT: `127.0.0.1:${redis.port}`,
+      CACHE_CLUSTER: 'false',
+      CACHE_SECRET_ARN: SECRET_ARN,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+      // TLS stays on (the default); trust the test CA the way Lambda trusts Amazon's.
+      NODE_EXTRA_CA_CERTS: redis.tls?.caFile ?? '',
+    });
+  });
+
+  afterAll(async () => {
+    await redis?.stop();
+    await secrets?.close();
+  });
+
+  it('applies a sample event over TLS as the RBAC user, with the password from Secrets Manager', async () => {
+    await redis.cli('SET', `user-by-email:${ADA.email}`, 'stale');
+    await redis.cli('SET', `user-by-email:${ADA_MOVED.email}`, 'stale');
+    secrets.requests.length = 0;
+
+    const first = event(insert(ADA, { keys: KEYS }));
+    const second = event(modify(ADA, ADA_MOVED, { keys: KEYS }));
+    const run = await invoke(redisBundle, env, first, second);
+
+    expect(run.outcomes).toEqual([
+      { ok: true, response: { batchItemFailures: [] } },
+      { ok: true, response: { batchItemFailures: [] } },
+    ]);
+    expect(JSON.parse(await redis.cli('GET', 'user:42'))).toEqual({ id: '42', name: 'Ada', email: 'ada@lovelace.example' });
+    const ttl = Number(await redis.cli('TTL', 'user:42'));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(3600);
+    expect((await redis.cli('EXISTS', `user-by-email:${ADA.email}`)).trim()).toBe('0');
+    expect((await redis.cli('EXISTS', `user-by-email:${ADA_MOVED.email}`)).trim()).toBe('0');
+    // One cold start, one secret fetch, reused by the second invocation.
+    expect(secrets.requests).toEqual([{ target: 'secretsmanager.GetSecretValue', secretId: SECRET_ARN }]);
+    expect(run.output).not.toContain(PASSWORD);
+  });
+
+  it('reports the earliest record as failed when the cache rejects the credentials', async () => {
+    secrets.secret = JSON.stringify({ username: USERNAME, password: 'wrong-password-wrong-password' });
+    try {
+      const records = event(insert({ ...ADA, id: '43', pk: 'USER#43' }, { keys: { pk: 'USER#43', sk: 'PROFILE' } }), insert({ ...ADA, id: '44', pk: 'USER#44' }, { keys: { pk: 'USER#44', sk: 'PROFILE' } }));
+      const run = await invoke(redisBundle, env, records);
+      const [outcome] = run.outcomes;
+      expect(outcome?.ok).toBe(true);
+      const failures = outcome?.ok === true ? outcome.response.batchItemFailures : [];
+      expect(failures).toEqual([{ itemIdentifier: records.Records[0]?.dynamodb?.SequenceNumber }]);
+      expect((await redis.cli('EXISTS', 'user:43')).trim()).toBe('0');
+      expect(run.output).not.toContain('wrong-password-wrong-password');
+    } finally {
+      secrets.secret = JSON.stringify({ username: USERNAME, password: PASSWORD });
+    }
+  });
+
+  it('fails the invocation, naming the setting, when the environment is incomplete', async () => {
+    const { CACHE_ENDPOINT: _omitted, ...incomplete } = env;
+    const run = await invoke(redisBundle, incomplete, event(insert(ADA, { keys: KEYS })));
+    expect(run.outcomes).toEqual([{ ok: false, error: expect.stringContaining('CACHE_ENDPOINT is not set') }]);
+  });
+
+  it('fails the invocation when the secret cannot be read', async () => {
+    const run = await invoke(redisBundle, { ...env, CACHE_SECRET_ARN: `${SECRET_ARN}-missing` }, event(insert(ADA, { keys: KEYS })));
+    expect(run.outcomes).toEqual([{ ok: false, error: expect.stringMatching(/can't find the specified secret/) }]);
+  });
+});
+
+describe('examples/handler/index.ts bundle (cluster protocol)', () => {
+  let cluster: RedisClusterServers;
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster({ nodes: 3 });
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('writes through a Redis Cluster from a single seed endpoint', async () => {
+    const users = ['1', '2', '3', '4', '5', '6'].map((id) => ({ ...ADA, pk: `USER#${id}`, id, email: `u${id}@example.com` }));
+    const env = lambdaEnv({ CACHE_ENDPOINT: `127.0.0.1:${cluster.ports[0] ?? 0}`, CACHE_CLUSTER: 'true', CACHE_TLS: 'false' });
+    const run = await invoke(redisBundle, env, event(...users.map((user) => insert(user, { keys: { pk: user.pk, sk: 'PROFILE' } }))));
+    expect(run.outcomes).toEqual([{ ok: true, response: { batchItemFailures: [] } }]);
+    const owners = new Set<number>();
+    for (const user of users) {
+      const owner = await cluster.ownerOf(keySlot(`user:${user.id}`));
+      owners.add(owner);
+      expect(JSON.parse(await cluster.cli(owner, 'GET', `user:${user.id}`))).toEqual({ id: user.id, name: 'Ada', email: user.email });
+    }
+    expect(owners.size, 'the keys landed on more than one node').toBeGreaterThan(1);
+  });
+});
+
+// --- Memcached handler ----------------------------------------------------------------------
+
+describe('examples/handler/memcached.ts bundle', () => {
+  let memcached: Awaited<ReturnType<typeof startMemcached>>;
+  let discovery: TcpServer;
+  let discoveryPort: number;
+  const discoveryRequests: string[] = [];
+
+  beforeAll(async () => {
+    memcached = await startMemcached();
+    // ElastiCache Auto Discovery: the configuration endpoint answers `config get cluster`.
+    discovery = createTcpServer((socket) => {
+      socket.on('data', (chunk: Buffer) => {
+        const line = chunk.toString('utf8');
+        discoveryRequests.push(line);
+        const nodes = `127.0.0.1|127.0.0.1|${memcached.node.port}`;
+        const payload = `1\n${nodes}\n`;
+        socket.write(`CONFIG cluster 0 ${Buffer.byteLength(payload)}\r\n${payload}\r\nEND\r\n`);
+      });
+    });
+    await new Promise<void>((resolve) => discovery.listen(0, '127.0.0.1', resolve));
+    discoveryPort = (discovery.address() as AddressInfo).port;
+  });
+
+  afterAll(async () => {
+    await memcached?.stop();
+    await new Promise<void>((resolve) => (discovery ? discovery.close(() => resolve()) : resolve()));
+  });
+
+  async function get(key: string): Promise<string | undefined> {
+    const reply = await textCommand(memcached.node.address, `get ${memcachedKey(key)}`);
+    const match = /^VALUE \S+ \d+ \d+\r\n([\s\S]*)\r\nEND\r\n$/.exec(reply);
+    return match?.[1];
+  }
+
+  it('discovers the nodes from the configuration endpoint and applies a sample event', async () => {
+    expect(await textCommand(memcached.node.address, `ms ${memcachedKey(`user-by-email:${ADA.email}`)} 5\r\nstale`)).toBe('HD\r\n');
+    const env = lambdaEnv({ MEMCACHED_CONFIG_ENDPOINT: `127.0.0.1:${discoveryPort}` });
+    const run = await invoke(memcachedBundle, env, event(insert(ADA, { keys: KEYS }), modify(ADA, ADA_MOVED, { keys: KEYS })));
+    expect(run.outcomes).toEqual([{ ok: true, response: { batchItemFailures: [] } }]);
+    expect(discoveryRequests).toEqual(['config get cluster\r\n']);
+    expect(JSON.parse((await get('user:42')) ?? 'null')).toEqual({ id: '42', name: 'Ada', email: 'ada@lovelace.example' });
+    expect(await get(`user-by-email:${ADA.email}`)).toBeUndefined();
+  });
+
+  it('fails the invocation, naming the fix, when discovery finds no ElastiCache endpoint', async () => {
+    const env = lambdaEnv({ MEMCACHED_CONFIG_ENDPOINT: memcached.node.address });
+    const run = await invoke(memcachedBundle, env, event(insert(ADA, { keys: KEYS })));
+    expect(run.outcomes).toEqual([{ ok: false, error: expect.stringContaining('does not support "config get cluster"') }]);
+  });
+});
