@@ -6,13 +6,27 @@
 import { InvalidRecordError } from '../errors.js';
 import { AttributeError, convertImage, defineAttribute, type Image } from './attributes.js';
 import { resolveCodec } from './codecs.js';
-import type { CacheCommand } from './commands.js';
-import type { AttributeMap, Codec, Item, Rule, RuleContext, TtlDeletes } from './rules.js';
+import type { AnyCacheCommand } from './commands.js';
+import type { AttributeMap, AttributeValue, Codec, Item, Rule, RuleContext, TtlDeletes } from './rules.js';
+import { canonicalVersion, compareVersions } from './versioned.js';
+
+/** Default `tombstoneTtlSeconds` of versioned rules: 24 h, beyond any stream retention window. */
+export const DEFAULT_TOMBSTONE_TTL_SECONDS = 86_400;
+
+/**
+ * Where records come from. `dynamodb-streams` records carry `dynamodb.SequenceNumber` and
+ * `eventSourceARN`; `kinesis` records are the JSON payloads of Kinesis Data Streams for
+ * DynamoDB: no sequence number, the table in `tableName`, and `ApproximateCreationDateTime`
+ * in milli- or microseconds.
+ */
+export type RecordSource = 'dynamodb-streams' | 'kinesis';
 
 /** Options that apply to every rule unless the rule overrides them. */
 export interface PlanOptions {
   /** What to do with deletes made by DynamoDB's Time to Live. Default `apply`. */
   readonly ttlDeletes?: TtlDeletes;
+  /** Record shape. Default `dynamodb-streams`. */
+  readonly source?: RecordSource;
 }
 
 /** Why a record produced no commands on purpose. */
@@ -25,7 +39,7 @@ export interface PlannedRecord {
   /** The record's `dynamodb.SequenceNumber`, when it has a valid one. */
   readonly sequenceNumber: string | undefined;
   /** Commands in the order they must run. Empty when skipped or invalid. */
-  readonly commands: readonly CacheCommand[];
+  readonly commands: readonly AnyCacheCommand[];
   /** Set when the record could not be planned. */
   readonly error?: InvalidRecordError;
   /** Set when the record was skipped on purpose. */
@@ -68,6 +82,15 @@ export function tableFromArn(arn: unknown): string | undefined {
   if (typeof arn !== 'string') return undefined;
   const match = /:table\/([^/]+)/.exec(arn);
   return match?.[1];
+}
+
+/**
+ * Kinesis Data Streams for DynamoDB stamps records in microseconds (the default) or
+ * milliseconds (`ApproximateCreationDateTimePrecision`); the lag metric wants seconds.
+ */
+function kinesisTimestampSeconds(value: number, precision: unknown): number {
+  if (precision === 'MICROSECOND' || (precision === undefined && value > 1e14)) return value / 1e6;
+  return value / 1e3;
 }
 
 /** DynamoDB's Time to Live deletes are REMOVEs made by the service principal. */
@@ -213,15 +236,90 @@ function encode(compiled: CompiledRule, side: Side): string {
   return encoded;
 }
 
+/** What the versioned strategy needs to know about the record beyond its images. */
+interface RecordFacts {
+  readonly sequenceNumber: string | undefined;
+  readonly source: RecordSource;
+}
+
+function versionAttribute(side: Side, attribute: string, view: string | undefined): string {
+  const av: AttributeValue | undefined = side.image.raw[attribute];
+  if (av === undefined) {
+    if (side.keysOnly) fail(`version attribute ${JSON.stringify(attribute)} is needed, but ${viewHint(view, side.context.image === 'new' ? 'new' : 'old')}`, attribute);
+    fail(`version attribute ${JSON.stringify(attribute)} is missing from the ${side.context.image} image; every item a versioned rule caches needs it`, attribute);
+  }
+  const text = 'N' in av ? av.N : 'S' in av ? av.S : undefined;
+  const version = typeof text === 'string' ? canonicalVersion(text) : undefined;
+  if (version === undefined) {
+    fail(`version attribute ${JSON.stringify(attribute)} must be a non-negative integer (N, or S of decimal digits, at most 128 digits), got ${JSON.stringify(av)}`, attribute);
+  }
+  return version;
+}
+
+function recordVersion(compiled: CompiledRule, side: Side, facts: RecordFacts, view: string | undefined): string {
+  const source = compiled.rule.version;
+  if (source === 'sequenceNumber') {
+    if (facts.source === 'kinesis' || facts.sequenceNumber === undefined) {
+      fail('version "sequenceNumber" needs DynamoDB Streams records; Kinesis Data Streams records carry no SequenceNumber: use version: { attribute: "..." }', 'version');
+    }
+    return canonicalVersion(facts.sequenceNumber) ?? fail('SequenceNumber is not a decimal string', 'dynamodb.SequenceNumber');
+  }
+  if (source === undefined) fail('a versioned rule needs version: "sequenceNumber" or { attribute }', 'version');
+  return versionAttribute(side, source.attribute, view);
+}
+
+function planVersioned(
+  compiled: CompiledRule,
+  oldSide: Side | undefined,
+  newSide: Side | undefined,
+  oldKeys: readonly string[],
+  newMatches: boolean,
+  view: string | undefined,
+  facts: RecordFacts,
+): AnyCacheCommand[] {
+  const { rule } = compiled;
+  const tombstoneTtlSeconds = rule.tombstoneTtlSeconds ?? DEFAULT_TOMBSTONE_TTL_SECONDS;
+  // REMOVE (no new side): the deleted item's own version, which the tombstone outranks.
+  const versionSide = newSide ?? oldSide;
+  if (versionSide === undefined) return [];
+  const version = recordVersion(compiled, versionSide, facts, view);
+  if (newSide && oldSide && typeof rule.version === 'object' && !oldSide.keysOnly && oldSide.image.raw[rule.version.attribute] !== undefined) {
+    const before = versionAttribute(oldSide, rule.version.attribute, view);
+    if (compareVersions(version, before) <= 0) {
+      fail(
+        `version attribute ${JSON.stringify(rule.version.attribute)} did not increase (${before} -> ${version}); the versioned strategy refuses writes that are not strictly newer, so the cache would keep the old value. Increase it on every write`,
+        rule.version.attribute,
+      );
+    }
+  }
+  const tombstone = (key: string): AnyCacheCommand => ({ kind: 'delete-versioned', key, version, tombstoneTtlSeconds });
+  const newKeys = newSide && newMatches ? [...new Set(keysOf(compiled, newSide, view))] : [];
+  if (rule.writes === 'tombstone' || newSide === undefined || !newMatches) {
+    return [...new Set([...oldKeys, ...newKeys])].map(tombstone);
+  }
+  if (newSide.keysOnly) fail(`versioned needs the new item, but ${viewHint(view, 'new')}`, 'dynamodb.NewImage');
+  const value = encode(compiled, newSide);
+  const owned = new Set(newKeys);
+  const commands: AnyCacheCommand[] = [];
+  for (const key of new Set(oldKeys)) if (!owned.has(key)) commands.push(tombstone(key));
+  for (const key of newKeys) {
+    commands.push(rule.ttlSeconds === undefined ? { kind: 'set-versioned', key, value, version } : { kind: 'set-versioned', key, value, version, ttlSeconds: rule.ttlSeconds });
+  }
+  return commands;
+}
+
 function planRule(
   compiled: CompiledRule,
   oldSide: Side | undefined,
   newSide: Side | undefined,
   view: string | undefined,
-): CacheCommand[] {
+  facts: RecordFacts,
+): AnyCacheCommand[] {
   const oldKeys = oldSide && matches(compiled, oldSide, view) ? keysOf(compiled, oldSide, view) : [];
   const newMatches = newSide !== undefined && matches(compiled, newSide, view);
   const { rule } = compiled;
+
+  if (rule.strategy === 'versioned') return planVersioned(compiled, oldSide, newSide, oldKeys, newMatches, view, facts);
 
   if (rule.strategy === 'invalidate') {
     const newKeys = newSide && newMatches ? keysOf(compiled, newSide, view) : [];
@@ -233,7 +331,7 @@ function planRule(
   if (newSide.keysOnly) fail(`write-through needs the new item, but ${viewHint(view, 'new')}`, 'dynamodb.NewImage');
   const newKeys = [...new Set(keysOf(compiled, newSide, view))];
   const value = encode(compiled, newSide);
-  const commands: CacheCommand[] = [];
+  const commands: AnyCacheCommand[] = [];
   const owned = new Set(newKeys);
   // Keys the old image owned and the new one does not (e.g. a changed email) must go.
   for (const key of new Set(oldKeys)) if (!owned.has(key)) commands.push({ kind: 'delete', key });
@@ -249,13 +347,18 @@ function planRecord(raw: unknown, index: number, rules: readonly CompiledRule[],
   let approximateCreationDateTime: number | undefined;
   try {
     if (!isObject(raw)) fail('record is not an object');
+    const source = options.source ?? 'dynamodb-streams';
     const ddb = raw['dynamodb'];
     if (!isObject(ddb)) fail('record has no dynamodb object; is this a DynamoDB Streams event?', 'dynamodb');
-    const seq = ddb['SequenceNumber'];
-    if (typeof seq !== 'string' || !SEQUENCE.test(seq)) fail('SequenceNumber is missing or not a decimal string', 'dynamodb.SequenceNumber');
-    sequenceNumber = seq;
+    if (source === 'dynamodb-streams') {
+      const seq = ddb['SequenceNumber'];
+      if (typeof seq !== 'string' || !SEQUENCE.test(seq)) fail('SequenceNumber is missing or not a decimal string', 'dynamodb.SequenceNumber');
+      sequenceNumber = seq;
+    }
     const created = ddb['ApproximateCreationDateTime'];
-    if (typeof created === 'number' && Number.isFinite(created)) approximateCreationDateTime = created;
+    if (typeof created === 'number' && Number.isFinite(created)) {
+      approximateCreationDateTime = source === 'kinesis' ? kinesisTimestampSeconds(created, ddb['ApproximateCreationDateTimePrecision']) : created;
+    }
 
     const eventName = raw['eventName'];
     if (typeof eventName !== 'string' || !EVENT_NAMES.has(eventName)) {
@@ -266,7 +369,7 @@ function planRecord(raw: unknown, index: number, rules: readonly CompiledRule[],
       );
     }
     const name = eventName as RuleContext['eventName'];
-    const table = tableFromArn(raw['eventSourceARN']);
+    const table = source === 'kinesis' && typeof raw['tableName'] === 'string' ? raw['tableName'] : tableFromArn(raw['eventSourceARN']);
     const applicable = rules.filter((r) => r.matchesTable(table));
     if (applicable.length === 0) return { index, sequenceNumber, commands: [], skipped: 'no-matching-rule', approximateCreationDateTime };
 
@@ -295,7 +398,8 @@ function planRecord(raw: unknown, index: number, rules: readonly CompiledRule[],
     const oldSide = name === 'INSERT' ? undefined : side(oldImage, 'old');
 
     const ttlDelete = name === 'REMOVE' && isTtlDelete(raw);
-    const commands: CacheCommand[] = [];
+    const commands: AnyCacheCommand[] = [];
+    const facts: RecordFacts = { sequenceNumber, source };
     let ignoredTtl = false;
     for (const compiled of applicable) {
       if (ttlDelete && (compiled.rule.ttlDeletes ?? options.ttlDeletes ?? 'apply') === 'ignore') {
@@ -303,7 +407,7 @@ function planRecord(raw: unknown, index: number, rules: readonly CompiledRule[],
         continue;
       }
       currentRule = compiled.name;
-      commands.push(...planRule(compiled, oldSide, newSide, view));
+      commands.push(...planRule(compiled, oldSide, newSide, view, facts));
     }
     currentRule = undefined;
     if (commands.length === 0 && ignoredTtl) return { index, sequenceNumber, commands, skipped: 'ttl-delete-ignored', approximateCreationDateTime };

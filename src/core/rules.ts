@@ -26,12 +26,25 @@ export type AttributeValue =
 export type AttributeMap = Record<string, AttributeValue>;
 
 /**
- * How a rule keeps its keys:
+ * How a rule keeps its keys (see `docs/strategies.md`):
  * - `invalidate`: delete every key the record touches (old and new image). Readers refill.
  * - `write-through`: set the new image's keys to the encoded value; delete old-image keys that
  *   the new image no longer owns, and delete on REMOVE.
+ * - `versioned`: like `write-through` (or, with `writes: 'tombstone'`, like `invalidate`), but
+ *   every write carries the record's version and applies only if strictly newer than what the
+ *   key holds; deletes leave tombstones. Safe under replays, duplicates and reordering, and with
+ *   reader leases (`createCacheReader`) against late reader fills.
  */
-export type Strategy = 'invalidate' | 'write-through';
+export type Strategy = 'invalidate' | 'write-through' | 'versioned';
+
+/**
+ * Where a `versioned` rule takes each record's version from:
+ * - `'sequenceNumber'`: the DynamoDB Streams `SequenceNumber`. Orders the records of one
+ *   stream; not available from Kinesis Data Streams.
+ * - `{ attribute }`: an item attribute (N, or S holding a decimal integer) that the
+ *   application increases on every write. Works with any source, including Kinesis.
+ */
+export type VersionSource = 'sequenceNumber' | { readonly attribute: string };
 
 /** What to do with deletes that DynamoDB's Time to Live performed. */
 export type TtlDeletes = 'apply' | 'ignore';
@@ -85,4 +98,17 @@ export interface Rule {
   readonly codec?: CodecName | Codec;
   /** Overrides the handler-wide `ttlDeletes`. */
   readonly ttlDeletes?: TtlDeletes;
+  /** `versioned` only (required there): where each record's version comes from. */
+  readonly version?: VersionSource;
+  /**
+   * `versioned` only: what INSERT and MODIFY store. `value` (default) writes the new image
+   * through; `tombstone` invalidates (readers refill through leases).
+   */
+  readonly writes?: 'value' | 'tombstone';
+  /**
+   * `versioned` only: how long a tombstone refuses older writes, in seconds. Default 86,400
+   * (24 h). Keep it longer than the event source mapping's `MaximumRecordAgeInSeconds` and
+   * retry window, so no replayed record can outlive the tombstone that refuses it.
+   */
+  readonly tombstoneTtlSeconds?: number;
 }

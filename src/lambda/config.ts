@@ -5,7 +5,7 @@
  * @module
  */
 import * as z from 'zod/mini';
-import type { CacheAdapter } from '../core/commands.js';
+import { supportsVersioned, type CacheAdapter } from '../core/commands.js';
 import type { Rule, TtlDeletes } from '../core/rules.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from './logger.js';
@@ -63,7 +63,18 @@ const ruleSchema = z.strictObject(
     ),
     when: z.optional(fn('item => boolean')),
     key: fn('item => string | string[]'),
-    strategy: z.enum(['invalidate', 'write-through'], { error: "must be 'invalidate' or 'write-through'" }),
+    strategy: z.enum(['invalidate', 'write-through', 'versioned'], { error: "must be 'invalidate' or 'write-through', or 'versioned' (see docs/strategies.md)" }),
+    version: z.optional(
+      z.union([z.literal('sequenceNumber'), z.strictObject({ attribute: z.string().check(z.minLength(1)) })], {
+        error: "must be 'sequenceNumber' or { attribute: 'name' }",
+      }),
+    ),
+    writes: z.optional(z.enum(['value', 'tombstone'], { error: "must be 'value' or 'tombstone'" })),
+    tombstoneTtlSeconds: z.optional(
+      z
+        .number({ error: 'must be a number of seconds' })
+        .check(z.int({ error: 'must be a whole number of seconds' }), z.positive({ error: 'must be positive' })),
+    ),
     ttlSeconds: z.optional(
       z
         .number({ error: 'must be a number of seconds' })
@@ -117,6 +128,26 @@ const configSchema = z.strictObject(
   { error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : 'config must be an object { adapter, rules, ... }') },
 );
 
+const VERSIONED_ONLY = ['version', 'writes', 'tombstoneTtlSeconds'] as const;
+
+/** Checks that span fields: what zod's per-field schema cannot see. */
+function ruleIssues(config: StreamHandlerConfig): string[] {
+  const issues: string[] = [];
+  config.rules.forEach((rule, i) => {
+    if (rule.strategy === 'versioned') {
+      if (rule.version === undefined) issues.push(`rules[${i}].version: a versioned rule needs version: 'sequenceNumber' or { attribute: 'version' }`);
+      if (!supportsVersioned(config.adapter)) {
+        issues.push(`rules[${i}].strategy: adapter ${config.adapter.name} does not implement versioned commands and leases; use a versioned-capable adapter or strategy 'invalidate'`);
+      }
+    } else {
+      for (const option of VERSIONED_ONLY) {
+        if (rule[option] !== undefined) issues.push(`rules[${i}].${option}: only applies to strategy 'versioned'`);
+      }
+    }
+  });
+  return issues;
+}
+
 function formatPath(path: readonly PropertyKey[]): string {
   if (path.length === 0) return 'config';
   return path.reduce<string>((out, part) => (typeof part === 'number' ? `${out}[${part}]` : out === '' ? String(part) : `${out}.${String(part)}`), '');
@@ -135,7 +166,12 @@ function formatPath(path: readonly PropertyKey[]): string {
  */
 export function validateConfig(config: unknown): StreamHandlerConfig {
   const result = configSchema.safeParse(config);
-  if (result.success) return config as StreamHandlerConfig;
+  if (result.success) {
+    const valid = config as StreamHandlerConfig;
+    const issues = ruleIssues(valid);
+    if (issues.length > 0) throw new ConfigError(issues);
+    return valid;
+  }
   const issues = result.error.issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') {
       return `${formatPath(issue.path)}: unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')} (check the spelling; see the rule reference in the README)`;

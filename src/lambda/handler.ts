@@ -5,9 +5,9 @@
  * @module
  */
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import type { CacheCommand, CommandResult } from '../core/commands.js';
-import { compileRules, planCommands, type PlannedRecord } from '../core/plan.js';
-import { CacheUnavailableError, DdbCacheSyncError } from '../errors.js';
+import { supportsVersioned, type AnyCacheCommand, type CacheCommand, type CommandResult } from '../core/commands.js';
+import { compileRules, planCommands, type PlannedRecord, type RecordSource } from '../core/plan.js';
+import { CacheUnavailableError, DdbCacheSyncError, type InvalidRecordError } from '../errors.js';
 import { validateConfig, type StreamHandlerConfig } from './config.js';
 import { createJsonLogger, describeError, silentLogger } from './logger.js';
 import { emfDocument, type BatchMetrics } from './metrics.js';
@@ -46,6 +46,31 @@ function emptyMetrics(records: number): BatchMetrics {
 }
 
 /**
+ * How a source's raw records become plannable records, and how each is named to Lambda.
+ * @internal
+ */
+export interface RecordDecoder {
+  readonly source: RecordSource;
+  /** Decode the event's records: one payload (for the planner) and one identifier per record. */
+  decode(records: readonly unknown[]): {
+    readonly payloads: readonly unknown[];
+    /** The `itemIdentifier` Lambda expects for record i; undefined when it has none. */
+    readonly identifiers: readonly (string | undefined)[];
+    /** A record that could not even be decoded (e.g. bad base64 or JSON). */
+    readonly errors: readonly (InvalidRecordError | undefined)[];
+  };
+}
+
+const dynamodbStreamsDecoder: RecordDecoder = {
+  source: 'dynamodb-streams',
+  decode: (records) => ({ payloads: records, identifiers: [], errors: [] }),
+};
+
+function isPlain(command: AnyCacheCommand): command is CacheCommand {
+  return command.kind === 'set' || command.kind === 'delete';
+}
+
+/**
  * Build a stream processor from a config, validated now (throws {@link ConfigError}).
  * Use this inside a handler of your own and merge its `batchItemFailures` with yours.
  *
@@ -60,16 +85,30 @@ function emptyMetrics(records: number): BatchMetrics {
  * ```
  */
 export function createStreamProcessor(config: StreamHandlerConfig): StreamProcessor {
+  return buildProcessor(config, dynamodbStreamsDecoder);
+}
+
+/** The processor behind every source. @internal */
+export function buildProcessor(config: StreamHandlerConfig, decoder: RecordDecoder): StreamProcessor {
   const { adapter, rules, onInvalidRecord = 'fail', ttlDeletes = 'apply', debugLogItemContents = false } = validateConfig(config);
   const compiled = compileRules(rules);
   const logger = config.logger === false ? silentLogger : (config.logger ?? createJsonLogger());
   const metricsOptions = config.metrics === false ? undefined : (config.metrics ?? {});
   const emit = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);
 
-  async function execute(commands: readonly CacheCommand[]): Promise<CommandResult[]> {
+  async function run(commands: readonly AnyCacheCommand[]): Promise<CommandResult[]> {
+    if (supportsVersioned(adapter)) return adapter.execute(commands);
+    const plain = commands.filter(isPlain);
+    if (plain.length === commands.length) return adapter.execute(plain);
+    // validateConfig refuses versioned rules on such adapters; this guards hand-built plans.
+    const error = new DdbCacheSyncError(`adapter ${adapter.name} does not run versioned commands`);
+    return commands.map(() => ({ ok: false, error }));
+  }
+
+  async function execute(commands: readonly AnyCacheCommand[]): Promise<CommandResult[]> {
     if (commands.length === 0) return [];
     try {
-      const results = await adapter.execute(commands);
+      const results = await run(commands);
       if (results.length === commands.length) return results;
       const error = new DdbCacheSyncError(`adapter ${adapter.name} returned ${results.length} results for ${commands.length} commands`);
       return commands.map((_, i) => results[i] ?? { ok: false, error });
@@ -88,7 +127,13 @@ export function createStreamProcessor(config: StreamHandlerConfig): StreamProces
       return { batchItemFailures: [{ itemIdentifier: '' }], records: [], failedIndex: 0, metrics: emptyMetrics(0) };
     }
 
-    const plans = planCommands(records, compiled, { ttlDeletes });
+    const decoded = decoder.decode(records);
+    const plans = planCommands(decoded.payloads, compiled, { ttlDeletes, source: decoder.source }).map((plan, i): PlannedRecord => {
+      const error = decoded.errors[i];
+      return error === undefined ? plan : { index: i, sequenceNumber: undefined, commands: [], error };
+    });
+    const identifierOf = (index: number): string | undefined =>
+      decoder.source === 'dynamodb-streams' ? plans[index]?.sequenceNumber : decoded.identifiers[index];
     const metrics = emptyMetrics(records.length);
     let failedIndex: number | undefined;
     const now = Date.now();
@@ -111,13 +156,13 @@ export function createStreamProcessor(config: StreamHandlerConfig): StreamProces
     }
 
     const limit = failedIndex ?? plans.length;
-    const commands: CacheCommand[] = [];
+    const commands: AnyCacheCommand[] = [];
     const owners: number[] = [];
     for (let i = 0; i < limit; i++) {
       for (const command of (plans[i] as PlannedRecord).commands) {
         commands.push(command);
         owners.push(i);
-        if (command.kind === 'set') metrics.SetCommands++;
+        if (command.kind === 'set' || command.kind === 'set-versioned') metrics.SetCommands++;
         else metrics.DeleteCommands++;
       }
     }
@@ -147,7 +192,7 @@ export function createStreamProcessor(config: StreamHandlerConfig): StreamProces
       metrics.RetriedRecords = plans.length - failedIndex;
       // A record without a usable SequenceNumber cannot be named; an empty identifier makes
       // Lambda retry the whole batch, which is the safe reading.
-      batchItemFailures = [{ itemIdentifier: plans[failedIndex]?.sequenceNumber ?? '' }];
+      batchItemFailures = [{ itemIdentifier: identifierOf(failedIndex) ?? '' }];
     }
     if (metricsOptions) emit(emfDocument(metrics, adapter.name, metricsOptions, now));
     logger.debug('batch processed', { records: records.length, commands: commands.length, failedIndex });

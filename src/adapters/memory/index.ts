@@ -3,7 +3,8 @@
  *
  * @module
  */
-import type { CacheAdapter, CacheCommand, CommandResult } from '../../core/commands.js';
+import type { AnyCacheCommand, CommandResult, FillOptions, LeaseOutcome, VersionedCacheAdapter } from '../../core/commands.js';
+import { deleteVersionedTransition, fillTransition, leaseTransition, setVersionedTransition, type Transition } from '../../core/versioned.js';
 
 /** Options for {@link memoryAdapter}. */
 export interface MemoryAdapterOptions {
@@ -11,8 +12,11 @@ export interface MemoryAdapterOptions {
   readonly now?: () => number;
 }
 
-/** A {@link CacheAdapter} that also lets a test or demo look inside. */
-export interface MemoryAdapter extends CacheAdapter {
+/**
+ * A cache adapter (with versioned commands and reader leases) that also lets a test or demo
+ * look inside.
+ */
+export interface MemoryAdapter extends VersionedCacheAdapter {
   /** Seconds left before `key` expires (rounded up), or `undefined` if absent or without TTL. */
   ttl(key: string): number | undefined;
   /** The live keys, in insertion order. */
@@ -51,8 +55,26 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
     return entry;
   };
 
-  const apply = (command: CacheCommand): void => {
+  const remaining = (key: string): number | undefined => {
+    const expiresAt = live(key)?.expiresAt;
+    return expiresAt === undefined ? undefined : expiresAt - now();
+  };
+
+  const transit = (key: string, transition: Transition): void => {
+    if (transition.action === 'remove') store.delete(key);
+    else if (transition.action === 'store') {
+      store.set(key, { value: transition.stored, expiresAt: transition.ttlMs === undefined ? undefined : now() + transition.ttlMs });
+    }
+  };
+
+  const apply = (command: AnyCacheCommand): void => {
     switch (command.kind) {
+      case 'set-versioned':
+        transit(command.key, setVersionedTransition(live(command.key)?.value, command.version, command.value, command.ttlSeconds));
+        return;
+      case 'delete-versioned':
+        transit(command.key, deleteVersionedTransition(live(command.key)?.value, command.version, command.tombstoneTtlSeconds));
+        return;
       case 'set':
         store.set(command.key, {
           value: command.value,
@@ -67,7 +89,8 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
 
   return {
     name: 'memory',
-    async execute(commands: readonly CacheCommand[]): Promise<CommandResult[]> {
+    capabilities: { versioned: true },
+    async execute(commands: readonly AnyCacheCommand[]): Promise<CommandResult[]> {
       return commands.map((command): CommandResult => {
         try {
           apply(command);
@@ -79,6 +102,17 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
     },
     async get(key) {
       return live(key)?.value;
+    },
+    async lease(key: string, token: string, ttlMs: number): Promise<LeaseOutcome> {
+      const current = live(key)?.value;
+      const { granted, transition } = leaseTransition(current, remaining(key), token, ttlMs, now());
+      transit(key, transition);
+      return granted ? { granted: true } : { granted: false, stored: current };
+    },
+    async fill(key: string, token: string, value: string | undefined, options: FillOptions = {}): Promise<boolean> {
+      const { filled, transition } = fillTransition(live(key)?.value, remaining(key), token, value, options.ttlSeconds, options.version);
+      transit(key, transition);
+      return filled;
     },
     ttl(key) {
       const entry = live(key);
