@@ -1,0 +1,332 @@
+/**
+ * End to end: DynamoDB Local -> its stream -> the local runner (Lambda's event source mapping
+ * semantics) -> the real handler -> a real cache (memory, redis-server, memcached). After a mixed
+ * workload the cache must match the table for every key the rules cover.
+ */
+import {
+  BatchWriteItemCommand,
+  DeleteItemCommand,
+  PutItemCommand,
+  ScanCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoRules, USER_ATTRIBUTES } from '../../examples/demo/rules.js';
+import { createStreamHandler, memoryAdapter, type CacheAdapter, type Rule } from '../../src/index.js';
+import { createStreamRunner, type FailedBatch, type StreamRunner } from '../../src/local/stream-runner.js';
+import { toLambdaImage } from '../../src/local/normalize.js';
+import { startDynamoDb, type DynamoDbLocalHarness } from '../helpers/dynamodb-local.js';
+
+type Item = Record<string, unknown>;
+
+const rules: Rule[] = [
+  ...demoRules,
+  {
+    name: 'order-by-id',
+    table: 'App',
+    when: (item) => item['type'] === 'Order',
+    key: (item) => `order:${String(item['pk'])}`,
+    strategy: 'write-through',
+    // Lossless: binary, sets and exact numbers survive.
+    codec: 'dynamodb',
+  },
+];
+
+/** Small seeded PRNG so a failure reproduces. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const PLANS = ['free', 'pro', 'team'] as const;
+
+interface Harness {
+  readonly adapter: CacheAdapter;
+  readonly stop: () => Promise<void>;
+}
+
+/** The adapters to run against; Redis and Memcached load only when their servers start. */
+const backends: { name: string; start: () => Promise<Harness> }[] = [
+  {
+    name: 'memory',
+    start: async () => ({ adapter: memoryAdapter(), stop: async () => {} }),
+  },
+  {
+    name: 'redis',
+    start: async () => {
+      const { startRedis } = await import('../helpers/redis-servers.js');
+      const { redisAdapter } = await import('../../src/adapters/redis/index.js');
+      const server = await startRedis();
+      const adapter = redisAdapter({ url: server.url });
+      return { adapter, stop: () => server.stop() };
+    },
+  },
+  {
+    name: 'memcached (two servers)',
+    start: async () => {
+      const { startMemcachedPool } = await import('../helpers/memcached-servers.js');
+      const { memcachedAdapter } = await import('../../src/adapters/memcached/index.js');
+      const pool = await startMemcachedPool(2);
+      const adapter = memcachedAdapter({ servers: pool.servers });
+      return { adapter, stop: () => pool.stop() };
+    },
+  },
+];
+
+describe.each(backends)('DynamoDB Local -> stream runner -> handler -> $name cache', ({ start }) => {
+  let ddb: DynamoDbLocalHarness;
+  let cache: Harness;
+  let runner: StreamRunner;
+  const failures: FailedBatch[] = [];
+  /** What the table should hold, kept alongside every write (to know old values). */
+  const shadow = new Map<string, Item>();
+  const everPk = new Set<string>();
+  /** Invalidate keys a reader cached after the initial load, with the value cached. */
+  const primed = new Map<string, string>();
+  /** Emails and plans that appeared on a User image of any change after priming. */
+  const touchedEmails = new Set<string>();
+  const touchedPlans = new Set<string>();
+  let primingDone = false;
+  let rev = 0;
+
+  beforeAll(async () => {
+    [ddb, cache] = await Promise.all([startDynamoDb(), start()]);
+    const streamArn = await ddb.createTable({ name: 'App' });
+    const handler = createStreamHandler({ adapter: cache.adapter, rules, logger: false, metrics: false });
+    runner = createStreamRunner({
+      endpoint: ddb.endpoint,
+      streamArn,
+      handler,
+      pollIntervalMs: 20,
+      retryDelayMs: 10,
+      maximumRetryAttempts: 3,
+      onFailure: (failure) => void failures.push(failure),
+    });
+    await runner.start();
+  });
+
+  afterAll(async () => {
+    await runner?.stop();
+    await cache?.adapter.close();
+    await Promise.all([cache?.stop(), ddb?.stop()]);
+  });
+
+  /** Note what a change does to the invalidate keys, then record the new state. */
+  function track(pk: string, next: Item | undefined): void {
+    everPk.add(pk);
+    if (primingDone) {
+      for (const image of [shadow.get(pk), next]) {
+        if (image?.['type'] !== 'User') continue;
+        if (typeof image['email'] === 'string') touchedEmails.add(image['email']);
+        if (typeof image['plan'] === 'string') touchedPlans.add(image['plan']);
+      }
+    }
+    if (next === undefined) shadow.delete(pk);
+    else shadow.set(pk, next);
+  }
+
+  const newUser = (pk: string, random: () => number): Item => ({
+    pk,
+    type: 'User',
+    name: `Name ${pk}`,
+    email: `${pk}.${++rev}@example.com`,
+    plan: PLANS[Math.floor(random() * PLANS.length)],
+    passwordHash: `secret-${pk}`,
+    rev,
+    ...(random() < 0.3 ? { avatar: new Uint8Array([rev % 256, 0, 255]) } : {}),
+  });
+
+  const newOrder = (pk: string, random: () => number): Item => ({
+    pk,
+    type: 'Order',
+    total: Number((random() * 1000).toFixed(2)),
+    tags: new Set(['a', `t${rev}`]),
+    blob: new Uint8Array([1, 2, rev % 256]),
+    lines: [{ sku: `sku-${rev}`, qty: 1 + Math.floor(random() * 5), image: new Uint8Array([9, 9]) }],
+    rev: ++rev,
+  });
+
+  async function putItem(item: Item): Promise<void> {
+    const pk = String(item['pk']);
+    await ddb.client.send(new PutItemCommand({ TableName: 'App', Item: marshall(item) }));
+    track(pk, item);
+  }
+
+  async function update(pk: string, changes: Item): Promise<void> {
+    const names: Record<string, string> = {};
+    const values: Record<string, AttributeValue> = {};
+    const sets = Object.entries({ ...changes, rev: ++rev }).map(([name, value], i) => {
+      names[`#a${i}`] = name;
+      values[`:v${i}`] = marshall({ v: value }).v as AttributeValue;
+      return `#a${i} = :v${i}`;
+    });
+    await ddb.client.send(
+      new UpdateItemCommand({
+        TableName: 'App',
+        Key: marshall({ pk }),
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
+    track(pk, { ...(shadow.get(pk) ?? { pk }), ...changes, rev });
+  }
+
+  async function remove(pk: string): Promise<void> {
+    await ddb.client.send(new DeleteItemCommand({ TableName: 'App', Key: marshall({ pk }) }));
+    track(pk, undefined);
+  }
+
+  it('keeps every covered key equal to the table after a mixed workload', async () => {
+    const random = prng(20261127);
+    const users = Array.from({ length: 40 }, (_, i) => `u${i}`);
+    const orders = Array.from({ length: 10 }, (_, i) => `o${i}`);
+
+    // Initial load, then readers fill the lookup and list caches.
+    for (const pk of users) await putItem(newUser(pk, random));
+    for (const pk of orders) await putItem(newOrder(pk, random));
+    await runner.waitForIdle();
+    const fills = [...shadow.values()]
+      .filter((item) => item['type'] === 'User')
+      .flatMap((item) => [
+        [`user-by-email:${String(item['email'])}`, JSON.stringify(item['pk'])],
+        [`users:plan:${String(item['plan'])}`, '["cached list"]'],
+      ]);
+    for (const [key, value] of fills) primed.set(key as string, value as string);
+    const results = await cache.adapter.execute([...primed].map(([key, value]) => ({ kind: 'set', key, value, ttlSeconds: 600 })));
+    expect(results.every((r) => r.ok)).toBe(true);
+    primingDone = true;
+
+    // Mixed single-item writes, including changes of the attributes the rules key on.
+    for (let op = 0; op < 120; op++) {
+      const pick = random();
+      const pk = users[Math.floor(random() * users.length)] as string;
+      const current = shadow.get(pk);
+      if (current === undefined) {
+        await putItem(newUser(pk, random)); // re-create a deleted user
+      } else if (pick < 0.25) {
+        await update(pk, { email: `${pk}.${rev + 1}@example.com` }); // key attribute change
+      } else if (pick < 0.45) {
+        await update(pk, { plan: PLANS[Math.floor(random() * PLANS.length)] });
+      } else if (pick < 0.6) {
+        await update(pk, { name: `Renamed ${rev}` });
+      } else if (pick < 0.7) {
+        // Leaves (or re-enters) the rules' scope: the write-through key must go (or come back).
+        await update(pk, { type: current['type'] === 'User' ? 'Archived' : 'User' });
+      } else if (pick < 0.8) {
+        await remove(pk);
+      } else if (pick < 0.9) {
+        await putItem(newUser(pk, random)); // overwrite with a new email and plan
+      } else {
+        const order = orders[Math.floor(random() * orders.length)] as string;
+        if (shadow.has(order) && random() < 0.3) await remove(order);
+        else await putItem(newOrder(order, random));
+      }
+    }
+
+    // BatchWriteItem: 25 distinct keys, puts and deletes mixed.
+    const batchKeys = [...users.slice(0, 15), ...Array.from({ length: 10 }, (_, i) => `n${i}`)];
+    const requests: WriteRequest[] = [];
+    const applied: (() => void)[] = [];
+    for (const pk of batchKeys) {
+      if (shadow.has(pk) && random() < 0.4) {
+        requests.push({ DeleteRequest: { Key: marshall({ pk }) } });
+        applied.push(() => track(pk, undefined));
+      } else {
+        const item = newUser(pk, random);
+        requests.push({ PutRequest: { Item: marshall(item) } });
+        applied.push(() => track(pk, item));
+      }
+    }
+    const batch = await ddb.client.send(new BatchWriteItemCommand({ RequestItems: { App: requests } }));
+    expect(batch.UnprocessedItems?.['App'] ?? []).toEqual([]);
+    for (const apply of applied) apply();
+
+    await runner.waitForIdle({ timeoutMs: 60_000 });
+    expect(failures).toEqual([]);
+
+    // The table is the truth: scan it and check the model agrees before using the model.
+    const scanned = new Map<string, Record<string, AttributeValue>>();
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await ddb.client.send(new ScanCommand({ TableName: 'App', ExclusiveStartKey: start }));
+      for (const item of page.Items ?? []) scanned.set(String(unmarshall(item)['pk']), item);
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    expect([...scanned.keys()].sort()).toEqual([...shadow.keys()].sort());
+
+    const mismatches: string[] = [];
+    const check = async (key: string, expected: unknown, decode: (stored: string) => unknown) => {
+      const stored = await cache.adapter.get(key);
+      const actual = stored === undefined ? undefined : decode(stored);
+      if (JSON.stringify(actual) !== JSON.stringify(expected)) {
+        mismatches.push(`${key}: expected ${JSON.stringify(expected)}, cache has ${JSON.stringify(actual)}`);
+      }
+    };
+
+    let present = 0;
+    for (const pk of everPk) {
+      const raw = scanned.get(pk);
+      const item = raw === undefined ? undefined : unmarshall(raw);
+      // user:<pk> holds the projection of a current User, else nothing.
+      const projection =
+        item?.['type'] === 'User'
+          ? Object.fromEntries(USER_ATTRIBUTES.filter((a) => a in item).map((a) => [a, item[a]]))
+          : undefined;
+      await check(`user:${pk}`, sortKeys(projection), (s) => sortKeys(JSON.parse(s)));
+      // order:<pk> holds the lossless image of a current Order, else nothing.
+      const image = raw !== undefined && item?.['type'] === 'Order' ? toLambdaImage(raw) : undefined;
+      await check(`order:${pk}`, canonicalImage(image), (s) => canonicalImage(JSON.parse(s)));
+      if (projection !== undefined || image !== undefined) present++;
+    }
+    // Invalidate keys: gone if any change touched them after the reader cached them.
+    for (const [key, value] of primed) {
+      const [, what = ''] = /^[^:]+(?::plan)?:(.*)$/.exec(key) ?? [];
+      const touched = key.startsWith('users:plan:') ? touchedPlans.has(what) : touchedEmails.has(what);
+      await check(key, touched ? undefined : value, (s) => s);
+    }
+    // Keys for emails that only ever appeared in changes are never written by an invalidate rule.
+    for (const email of touchedEmails) {
+      if (!primed.has(`user-by-email:${email}`)) await check(`user-by-email:${email}`, undefined, (s) => s);
+    }
+
+    expect(mismatches).toEqual([]);
+    // The workload really exercised what it claims to.
+    expect(present).toBeGreaterThan(20);
+    expect(touchedEmails.size).toBeGreaterThan(40);
+    expect([...primed.keys()].some((key) => primed.has(key) && !touchedEmails.has(key.slice('user-by-email:'.length)) && key.startsWith('user-by-email:'))).toBe(true);
+    expect(runner.stats.recordsDelivered).toBeGreaterThan(150);
+    expect(runner.stats.failedBatches).toBe(0);
+  });
+});
+
+/** JSON with object keys in a fixed order, so comparison ignores attribute order. */
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]),
+  );
+}
+
+/** An AttributeValue image with set members sorted (sets have no order) and keys sorted. */
+function canonicalImage(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonicalImage);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) {
+    out[key] = (key === 'SS' || key === 'NS' || key === 'BS') && Array.isArray(inner) ? [...inner].sort() : canonicalImage(inner);
+  }
+  return sortKeys(out);
+}
