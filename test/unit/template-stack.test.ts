@@ -160,20 +160,27 @@ describe.each(STACKS)('$file', ({ file, handler, cachePorts }) => {
     if (secretReaders !== undefined) expect(secretReaders.map(ref)).toEqual(['CacheSecret']);
   });
 
-  it('lets only the function reach the cache, only on the cache ports', () => {
+  it("lets only the function (and, if given, the readers' group) reach the cache, only on the cache ports", () => {
     const cacheGroup = resource(template, 'CacheSecurityGroup');
     expect(cacheGroup.properties['SecurityGroupIngress'], 'no inline ingress').toBeUndefined();
     const ingress = ofType(template, 'AWS::EC2::SecurityGroupIngress').filter(
       (rule) => getAtt(rule.properties['GroupId'])?.[0] === 'CacheSecurityGroup',
     );
-    expect(ingress.length).toBeGreaterThan(0);
-    for (const rule of ingress) {
-      expect(getAtt(rule.properties['SourceSecurityGroupId'])).toEqual(['FunctionSecurityGroup', 'GroupId']);
+    const sources = ingress.map((rule) => {
       expect(rule.properties['CidrIp']).toBeUndefined();
       expect(rule.properties['CidrIpv6']).toBeUndefined();
+      expect(rule.properties['SourcePrefixListId']).toBeUndefined();
       expect(rule.properties['IpProtocol']).toBe('tcp');
       expect([rule.properties['FromPort'], rule.properties['ToPort']]).toEqual(cachePorts);
-    }
+      const source = rule.properties['SourceSecurityGroupId'];
+      return [getAtt(source)?.join('.') ?? `Ref ${ref(source) ?? '?'}`, rule.condition];
+    });
+    // The function always; the application's group only when the operator names one.
+    expect(sources).toEqual([
+      ['FunctionSecurityGroup.GroupId', undefined],
+      ['Ref ReaderSecurityGroupId', 'HasReaders'],
+    ]);
+    expect(parameter(template, 'ReaderSecurityGroupId')['Default']).toBe('');
     // Nothing else opens the cache group either.
     for (const other of ofType(template, 'AWS::EC2::SecurityGroupIngress')) {
       if (!ingress.some((rule) => rule.name === other.name)) expect(getAtt(other.properties['GroupId'])?.[0]).not.toBe('CacheSecurityGroup');
