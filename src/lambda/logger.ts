@@ -22,13 +22,48 @@ function levelFromEnv(): number {
   return name in LEVELS ? LEVELS[name as Level] : LEVELS.INFO;
 }
 
-/** Serialize an error for a log line: name, message and our typed context, never `cause` values. */
+/**
+ * Cache keys named by `error` or its causes (`CacheCommandError.key`, `ValueTooLargeError.key`).
+ * Adapters quote the key in their messages so a developer reading the error knows which one;
+ * keys are built from item data (an email), so log lines must not carry them.
+ */
+function keysOf(error: Error): string[] {
+  const keys: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && current instanceof Error; depth++) {
+    const key = (current as Error & { key?: unknown }).key;
+    if (typeof key === 'string' && key !== '') keys.push(key);
+    current = current.cause;
+  }
+  return keys;
+}
+
+function redactKeys(message: string, keys: readonly string[]): string {
+  // Quoted forms first (JSON escapes quotes and control characters), then raw, then the
+  // 200-character prefix some adapters print for long keys; longest first.
+  const forms = new Set<string>();
+  for (const key of keys) {
+    forms.add(JSON.stringify(key));
+    forms.add(key);
+    if (key.length > 200) forms.add(key.slice(0, 200));
+  }
+  let out = message;
+  for (const form of [...forms].sort((a, b) => b.length - a.length)) out = out.split(form).join('<key>');
+  return out;
+}
+
+/**
+ * Serialize an error for a log line: name, message and our typed context, never `cause` values
+ * and never cache keys (redacted from the message as `<key>`).
+ */
 export function describeError(error: unknown): Record<string, unknown> {
   if (!(error instanceof Error)) return { name: 'NonError' };
-  const out: Record<string, unknown> = { name: error.name, message: error.message };
+  const out: Record<string, unknown> = { name: error.name, message: redactKeys(error.message, keysOf(error)) };
   for (const field of ['sequenceNumber', 'rule', 'field', 'adapter', 'command']) {
     const value = (error as unknown as Record<string, unknown>)[field];
-    if (value !== undefined) out[field] = value;
+    // Only our typed string/number context: a raw client error's `command` is an object holding
+    // the command's arguments (key and value).
+    if (typeof value === 'string' || typeof value === 'number') out[field] = value;
   }
   return out;
 }
