@@ -1,0 +1,180 @@
+/**
+ * The application-side read path: `get` and cache-aside `getOrLoad` with leases, so a reader
+ * that loaded old data from DynamoDB can never store it over a newer stream write.
+ *
+ * How a lease works (after the leases of Facebook's memcache paper): a miss takes a lease, a
+ * random token stored in the key itself, atomically and only if the key is absent, a tombstone,
+ * or an abandoned lease. The reader then loads from the table and fills only if the key still
+ * holds its token. Any stream write or invalidation in between replaces the key and so voids the
+ * lease, and the late fill is dropped. Readers that find someone else's live lease wait briefly
+ * for the value instead of all loading at once; past `waitMs` they load without filling.
+ *
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import { supportsVersioned, type CacheAdapter } from '../core/commands.js';
+import { resolveCodec } from '../core/codecs.js';
+import type { Codec, CodecName } from '../core/rules.js';
+import { canonicalVersion, decodeEnvelope } from '../core/versioned.js';
+import { ConfigError } from '../errors.js';
+
+/** Options for {@link createCacheReader}. */
+export interface CacheReaderOptions {
+  /** The same adapter type (and server) the stream handler writes to. */
+  readonly adapter: CacheAdapter;
+  /** How cached values decode, and how loaded values encode for fills. Default `json`. */
+  readonly codec?: CodecName | Codec;
+  /**
+   * How long a lease protects one load, in ms. After it, another reader may take the lease
+   * over (the first reader's fill is then dropped). Default 3,000; make it longer than a slow
+   * table read.
+   */
+  readonly leaseTtlMs?: number;
+  /** How long a reader waits for another reader's load before loading itself (without filling). Default 200 ms. */
+  readonly waitMs?: number;
+  /** How often a waiting reader looks again. Default 10 ms. */
+  readonly pollMs?: number;
+  /**
+   * Called when the cache fails (unreachable, timeout). The read still succeeds: it loads from
+   * the table and skips the fill. Default: ignore.
+   */
+  readonly onCacheError?: (error: unknown, operation: 'get' | 'lease' | 'fill') => void;
+}
+
+/** Options of {@link CacheReader.getOrLoad}. */
+export interface LoadOptions<T> {
+  /** TTL of the filled value in seconds. Omit for no expiry. */
+  readonly ttlSeconds?: number;
+  /**
+   * The version of the loaded value (the rule's version attribute), when known. It labels the
+   * fill so that stream records at or below it are refused; without it the fill is labelled with
+   * the lease floor, which is always safe but may let the stream briefly replay older records.
+   */
+  readonly versionOf?: (value: T) => string | number | bigint | undefined;
+}
+
+/** A cache reader. */
+export interface CacheReader {
+  /** The cached value decoded, or `undefined` on a miss (absent, tombstone, or a lease). */
+  get(key: string): Promise<unknown>;
+  /**
+   * The cached value, or else `loader()`'s result, stored in the cache only if no newer write
+   * happened while loading. `loader` returns `undefined` for "not found", which is not cached.
+   */
+  getOrLoad<T>(key: string, loader: () => Promise<T | undefined>, options?: LoadOptions<T>): Promise<T | undefined>;
+}
+
+type Hit = { readonly hit: true; readonly value: unknown } | { readonly hit: false };
+const MISS: Hit = { hit: false };
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function positive(name: string, value: number | undefined, fallback: number, issues: string[]): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) issues.push(`${name}: must be a positive number of milliseconds`);
+  return value;
+}
+
+function versionText(version: string | number | bigint | undefined): string | undefined {
+  if (version === undefined) return undefined;
+  if (typeof version === 'number' && !Number.isSafeInteger(version)) return undefined;
+  return canonicalVersion(String(version));
+}
+
+/**
+ * Create a cache reader for application code (cache-aside with leases).
+ *
+ * @example
+ * ```ts
+ * import { createCacheReader } from 'ddb-cache-sync';
+ * import { redisAdapter } from 'ddb-cache-sync/redis';
+ *
+ * const reader = createCacheReader({ adapter: redisAdapter({ url: process.env.REDIS_URL }) });
+ * const user = await reader.getOrLoad(`user:${id}`, async () => {
+ *   const { Item } = await ddb.send(new GetCommand({ TableName: 'App', Key: { pk: id }, ConsistentRead: true }));
+ *   return Item;
+ * }, { ttlSeconds: 300, versionOf: (item) => item.version });
+ * ```
+ */
+export function createCacheReader(options: CacheReaderOptions): CacheReader {
+  const issues: string[] = [];
+  const { adapter } = options;
+  if (typeof adapter !== 'object' || adapter === null || typeof adapter.get !== 'function') issues.push('adapter: must be a cache adapter');
+  const leaseTtlMs = positive('leaseTtlMs', options.leaseTtlMs, 3_000, issues);
+  const waitMs = positive('waitMs', options.waitMs, 200, issues);
+  const pollMs = positive('pollMs', options.pollMs, 10, issues);
+  if (issues.length > 0) throw new ConfigError(issues);
+  const codec = resolveCodec(options.codec);
+  const report = options.onCacheError ?? (() => {});
+
+  const decode = (stored: string | undefined): Hit => {
+    if (stored === undefined) return MISS;
+    const entry = decodeEnvelope(stored);
+    if (entry.kind === 'value' || entry.kind === 'plain') return { hit: true, value: codec.decode(entry.payload) };
+    return MISS;
+  };
+
+  async function read(key: string): Promise<Hit | undefined> {
+    try {
+      return decode(await adapter.get(key));
+    } catch (error) {
+      report(error, 'get');
+      return undefined;
+    }
+  }
+
+  return {
+    async get(key) {
+      const hit = await read(key);
+      return hit?.hit ? hit.value : undefined;
+    },
+
+    async getOrLoad<T>(key: string, loader: () => Promise<T | undefined>, load: LoadOptions<T> = {}): Promise<T | undefined> {
+      if (!supportsVersioned(adapter)) {
+        throw new ConfigError([
+          `adapter: ${adapter.name} does not implement leases, which getOrLoad needs to fill the cache without racing the stream; use get() and load without filling, or a lease-capable adapter`,
+        ]);
+      }
+      const giveUpAt = Date.now() + waitMs;
+      for (;;) {
+        const hit = await read(key);
+        if (hit === undefined) return loader(); // cache unavailable: serve from the table
+        if (hit.hit) return hit.value as T;
+
+        const token = randomUUID();
+        let outcome;
+        try {
+          outcome = await adapter.lease(key, token, leaseTtlMs);
+        } catch (error) {
+          report(error, 'lease');
+          return loader();
+        }
+        if (outcome.granted) {
+          let value: T | undefined;
+          try {
+            value = await loader();
+          } catch (error) {
+            await adapter.fill(key, token, undefined).catch((cause: unknown) => report(cause, 'fill'));
+            throw error;
+          }
+          const encoded = value === undefined ? undefined : codec.encode(value, { image: {}, transformed: true });
+          const version = value === undefined ? undefined : versionText(load.versionOf?.(value));
+          try {
+            await adapter.fill(key, token, encoded, {
+              ...(load.ttlSeconds === undefined ? {} : { ttlSeconds: load.ttlSeconds }),
+              ...(version === undefined ? {} : { version }),
+            });
+          } catch (error) {
+            report(error, 'fill');
+          }
+          return value;
+        }
+        const seen = decode(outcome.stored);
+        if (seen.hit) return seen.value as T;
+        // Someone else holds a live lease and is loading: wait for their fill, bounded.
+        if (Date.now() >= giveUpAt) return loader();
+        await sleep(pollMs);
+      }
+    },
+  };
+}
