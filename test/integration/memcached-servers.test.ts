@@ -1,4 +1,4 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import memjs from 'memjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CacheAdapter, CacheCommand, CommandResult } from '../../src/core/commands.js';
@@ -172,6 +172,41 @@ describe('memcachedAdapter when the only server is down', () => {
       await expect(adapter.get(key('a'))).rejects.toBeInstanceOf(CacheUnavailableError);
     } finally {
       await adapter.close();
+      await memcached.stop();
+    }
+  }, 10_000);
+
+  it('fails a batch whose connection the server closes cleanly (memjs alone would wait forever), then recovers', async () => {
+    const memcached = await startMemcached();
+    let connections = 0;
+    const sockets = new Set<Socket>();
+    // The first connection is closed with a FIN after the requests arrive; later ones reach memcached.
+    const flaky: Server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      if (++connections === 1) {
+        socket.once('data', () => socket.end());
+        return;
+      }
+      const upstream = connect({ host: memcached.node.host, port: memcached.node.port });
+      sockets.add(upstream);
+      upstream.on('error', () => socket.destroy());
+      socket.pipe(upstream).pipe(socket);
+    });
+    await new Promise<void>((resolve) => flaky.listen({ port: 0, host: '127.0.0.1' }, resolve));
+    const address = flaky.address();
+    if (address === null || typeof address !== 'object') throw new Error('no address');
+    const adapter = memcachedAdapter({ servers: `127.0.0.1:${address.port}`, deadlineSeconds: 0.5 });
+    try {
+      const k = key('fin');
+      const results = await adapter.execute([{ kind: 'set', key: k, value: 'v' }]);
+      expect(errorOf(results[0])?.message).toMatch(/got no answer within 0.5 s, outcome unknown/);
+      expect(await adapter.execute([{ kind: 'set', key: k, value: 'v2' }])).toEqual([{ ok: true }]);
+      expect(await adapter.get(k)).toBe('v2');
+    } finally {
+      await adapter.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => flaky.close(() => resolve()));
       await memcached.stop();
     }
   }, 10_000);

@@ -236,6 +236,23 @@ describe('memcachedAdapter with a client', () => {
   });
 });
 
+describe('memcachedAdapter deadline', () => {
+  it('reports commands the client never settles as failed once deadlineSeconds pass', async () => {
+    const { client } = fakeClient((call) => (call.key === 'stuck' ? new Promise<boolean>(() => undefined) : Promise.resolve(true)));
+    const adapter = memcachedAdapter({ client, deadlineSeconds: 0.05 });
+    const results = await adapter.execute([set('a', 'v'), set('stuck', 'v'), { kind: 'delete', key: 'b' }]);
+    expect(results[0]).toEqual({ ok: true });
+    expect(results[2]).toEqual({ ok: true });
+    expect(errorOf(results[1])).toBeInstanceOf(CacheCommandError);
+    expect(errorOf(results[1])?.message).toMatch(/"stuck" got no answer within 0.05 s, outcome unknown/);
+  });
+
+  it('fails a get the client never settles with CacheUnavailableError', async () => {
+    const client: MemcachedClient = { set: async () => true, delete: async () => true, get: () => new Promise(() => undefined) };
+    await expect(memcachedAdapter({ client, deadlineSeconds: 0.05 }).get('k')).rejects.toBeInstanceOf(CacheUnavailableError);
+  });
+});
+
 describe('memcachedAdapter option validation', () => {
   it.each([
     [{ servers: '' }, /servers: must be a non-empty/],
@@ -244,6 +261,7 @@ describe('memcachedAdapter option validation', () => {
     [{ servers: 'a:11211', timeoutSeconds: 0 }, /timeoutSeconds: must be a positive number/],
     [{ servers: 'a:11211', connectTimeoutSeconds: Number.POSITIVE_INFINITY }, /connectTimeoutSeconds/],
     [{ servers: 'a:11211', maxValueBytes: 1.5 }, /maxValueBytes: must be a positive whole number/],
+    [{ servers: 'a:11211', deadlineSeconds: -1 }, /deadlineSeconds: must be a positive number/],
   ])('rejects %j', (options, message) => {
     expect(() => memcachedAdapter(options)).toThrow(ConfigError);
     expect(() => memcachedAdapter(options)).toThrow(message);

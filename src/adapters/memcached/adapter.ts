@@ -50,6 +50,14 @@ interface CommonOptions {
   readonly maxValueBytes?: number;
   /** Clock in milliseconds for converting TTLs over 30 days to absolute times. Default `Date.now`. */
   readonly now?: () => number;
+  /**
+   * The longest `execute` and `get` wait for answers. Commands still unanswered then are
+   * reported failed (outcome unknown), and a client the adapter created is replaced. A safety
+   * net under the client's own timeouts: memjs never settles requests that were outstanding on a
+   * connection the server closed cleanly (checked with memjs 1.3.2). Default: with `servers`,
+   * `connectTimeoutSeconds + timeoutSeconds + 1` (3 s); with `client`, 5 s.
+   */
+  readonly deadlineSeconds?: number;
 }
 
 /** Build the adapter on a client you created and own (left open by `close()`). */
@@ -102,6 +110,7 @@ interface OwnedClient extends MemcachedClient {
 export const DEFAULT_MAX_VALUE_BYTES = 1_048_576 - 512;
 const DEFAULT_TIMEOUT_SECONDS = 1;
 const DEFAULT_CONNECT_TIMEOUT_SECONDS = 1;
+const DEFAULT_CLIENT_DEADLINE_SECONDS = 5;
 
 const SERVER_ENTRY = /^(?:[^@,\s]+@)?[^@:,\s]+(?::(\d{1,5}))?$/;
 
@@ -141,15 +150,36 @@ export function memcachedAdapter(options: MemcachedAdapterOptions): CacheAdapter
 
   const maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
   const now = options.now ?? Date.now;
+  const deadlineMs =
+    1000 *
+    (options.deadlineSeconds ??
+      (options.client !== undefined
+        ? DEFAULT_CLIENT_DEADLINE_SECONDS
+        : (options.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_SECONDS) + (options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) + 1));
   let created: Promise<OwnedClient> | undefined;
+  let owned: OwnedClient | undefined;
+
+  /** Drop a created client whose state can no longer be trusted; the next call creates another. */
+  const discard = (client: MemcachedClient): void => {
+    if (owned === undefined || owned !== client) return;
+    owned.close();
+    owned = undefined;
+    created = undefined;
+  };
 
   const clientFor = (): Promise<MemcachedClient> => {
     if (options.client !== undefined) return Promise.resolve(options.client);
     // Created once, on first use, and reused by every later invocation of a warm function.
-    created ??= createMemjsClient(options).catch((error: unknown) => {
-      created = undefined;
-      throw error;
-    });
+    created ??= createMemjsClient(options).then(
+      (client) => {
+        owned = client;
+        return client;
+      },
+      (error: unknown) => {
+        created = undefined;
+        throw error;
+      },
+    );
     return created;
   };
 
@@ -210,19 +240,51 @@ export function memcachedAdapter(options: MemcachedAdapterOptions): CacheAdapter
       const client = await clientFor();
       // Issue every command before awaiting any: memjs queues each request on its server's
       // connection immediately, so the whole batch is in flight at once.
-      return Promise.all(commands.map((command) => run(client, command)));
+      const pending = commands.map((command) => run(client, command));
+      const { expired, cancel } = deadline(deadlineMs);
+      try {
+        return await Promise.all(
+          pending.map((result, i) =>
+            Promise.race([
+              result,
+              expired.then((): CommandResult => {
+                discard(client);
+                const command = commands[i];
+                return {
+                  ok: false,
+                  error: new CacheCommandError(
+                    `memcached ${command?.kind ?? 'command'} of key ${JSON.stringify(command?.key)} got no answer within ${deadlineMs / 1000} s, outcome unknown; the connection was dropped or the server hangs`,
+                    { key: command?.key ?? '', command: command?.kind ?? 'unknown' },
+                  ),
+                };
+              }),
+            ]),
+          ),
+        );
+      } finally {
+        cancel();
+      }
     },
     async get(key: string): Promise<string | undefined> {
       const client = await clientFor();
+      const { expired, cancel } = deadline(deadlineMs);
       let value: Uint8Array | string | null;
       try {
-        ({ value } = await client.get(memcachedKey(key)));
+        ({ value } = await Promise.race([
+          attempt(() => client.get(memcachedKey(key))),
+          expired.then(() => {
+            discard(client);
+            throw new Error(`no answer within ${deadlineMs / 1000} s`);
+          }),
+        ]));
       } catch (cause) {
         throw new CacheUnavailableError(
           `memcached get of key ${JSON.stringify(key)} failed: ${describe(cause)}`,
           { adapter: 'memcached' },
           { cause },
         );
+      } finally {
+        cancel();
       }
       if (value === null || value === undefined) return undefined;
       if (typeof value === 'string') return value;
@@ -231,6 +293,7 @@ export function memcachedAdapter(options: MemcachedAdapterOptions): CacheAdapter
     async close(): Promise<void> {
       const pending = created;
       created = undefined;
+      owned = undefined;
       if (pending === undefined) return;
       try {
         (await pending).close();
@@ -239,6 +302,15 @@ export function memcachedAdapter(options: MemcachedAdapterOptions): CacheAdapter
       }
     },
   };
+}
+
+/** A promise that resolves after `ms`, and a way to cancel its timer. */
+function deadline(ms: number): { expired: Promise<void>; cancel: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return { expired, cancel: () => clearTimeout(timer) };
 }
 
 /** Call `fn`, turning a synchronous throw into a rejection. */
@@ -295,6 +367,7 @@ function validate(options: MemcachedAdapterOptions): string[] {
       issues.push(`memcachedAdapter.${name}: must be a positive number, got ${String(value)}`);
     }
   };
+  positive('deadlineSeconds', options.deadlineSeconds);
   const { maxValueBytes } = options;
   if (maxValueBytes !== undefined && !(Number.isSafeInteger(maxValueBytes) && maxValueBytes > 0)) {
     issues.push(`memcachedAdapter.maxValueBytes: must be a positive whole number of bytes, got ${String(maxValueBytes)}`);
