@@ -69,6 +69,9 @@ function sameDecimal(a: Decimal, b: Decimal): boolean {
 export function exactNumber(text: string): number | string {
   const n = Number(text);
   if (!Number.isFinite(n)) return text;
+  // Fast path (most numbers): the shortest round-trip form is the input itself, so both denote
+  // the same decimal without parsing either.
+  if (String(n) === text) return n;
   // Shortest round-trip form of n must denote the same decimal as the input.
   return sameDecimal(parseDecimal(String(n)), parseDecimal(text)) ? (Object.is(n, -0) ? 0 : n) : text;
 }
@@ -77,6 +80,9 @@ function checkNumber(value: unknown, path: string): string {
   if (typeof value !== 'string' || !NUMBER.test(value)) {
     throw new AttributeError(path, 'N must be a decimal number string');
   }
+  // Fast path: without an exponent, 38 characters hold at most 38 significant digits and a
+  // magnitude between 1E-37 and 1E+38, inside DynamoDB's limits.
+  if (value.length <= 38 && value.indexOf('e') < 0 && value.indexOf('E') < 0) return value;
   const d = parseDecimal(value);
   if (d.digits.length > 38) throw new AttributeError(path, `number has ${d.digits.length} significant digits; DynamoDB allows 38`);
   // 0.d × 10^e: DynamoDB's range is 1E-130 (e = -129) to under 1E+126 (e = 126).
@@ -106,7 +112,11 @@ function typeOf(av: unknown, path: string): [string, unknown] {
     throw new AttributeError(path, 'expected an AttributeValue object like {"S":"..."}');
   }
   let found: [string, unknown] | undefined;
-  for (const [tag, value] of Object.entries(av)) {
+  // for-in with an own-property check: no entries array per attribute (this runs for every
+  // attribute of every image).
+  for (const tag in av) {
+    if (!Object.prototype.hasOwnProperty.call(av, tag)) continue;
+    const value: unknown = (av as Record<string, unknown>)[tag];
     if (value === null || value === undefined) continue;
     if (!TYPES.has(tag)) throw new AttributeError(path, `unknown AttributeValue type ${JSON.stringify(tag)}`);
     if (found) throw new AttributeError(path, `AttributeValue has two types (${found[0]} and ${tag})`);
@@ -181,8 +191,9 @@ function convertMap(map: unknown, path: string): [Item, AttributeMap] {
   }
   const plain: Item = {};
   const normalized: AttributeMap = {};
-  for (const [name, av] of Object.entries(map)) {
-    const [p, n] = convert(av, `${path}.${name}`);
+  for (const name in map) {
+    if (!Object.prototype.hasOwnProperty.call(map, name)) continue;
+    const [p, n] = convert((map as Record<string, unknown>)[name], `${path}.${name}`);
     defineAttribute(plain, name, p);
     defineAttribute(normalized, name, n);
   }
@@ -195,7 +206,11 @@ function convertMap(map: unknown, path: string): [Item, AttributeMap] {
  * attribute from the cached value and letting it masquerade as inherited attributes.
  */
 export function defineAttribute(target: object, name: string, value: unknown): void {
-  Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
+  // `__proto__` is the only accessor on Object.prototype, so every other name can be assigned:
+  // plain assignment keeps the object in V8's fast mode, where defineProperty per attribute
+  // made planning several times slower (see docs/performance.md).
+  if (name === '__proto__') Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
+  else (target as Record<string, unknown>)[name] = value;
 }
 
 /** A validated image: the plain item rules see, and the normalized raw image. */
