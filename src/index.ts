@@ -9,9 +9,49 @@
 export { memoryAdapter, type MemoryAdapter, type MemoryAdapterOptions } from './adapters/memory/index.js';
 export { exactNumber } from './core/attributes.js';
 export { dynamodbCodec, jsonCodec } from './core/codecs.js';
-export type { CacheAdapter, CacheCommand, CacheCommandKind, CommandResult, DeleteCommand, SetCommand } from './core/commands.js';
-export { compileRules, planCommands, tableFromArn, type CompiledRule, type PlanOptions, type PlannedRecord, type SkipReason } from './core/plan.js';
-export type { AttributeMap, AttributeValue, Codec, CodecName, Item, Rule, RuleContext, Strategy, TtlDeletes } from './core/rules.js';
+export {
+  supportsVersioned,
+  type AdapterCapabilities,
+  type AnyCacheCommand,
+  type CacheAdapter,
+  type CacheCommand,
+  type CacheCommandKind,
+  type CommandResult,
+  type DeleteCommand,
+  type DeleteVersionedCommand,
+  type FillOptions,
+  type LeaseOutcome,
+  type SetCommand,
+  type SetVersionedCommand,
+  type VersionedCacheAdapter,
+  type VersionedCommand,
+} from './core/commands.js';
+export {
+  compileRules,
+  DEFAULT_TOMBSTONE_TTL_SECONDS,
+  planCommands,
+  tableFromArn,
+  type CompiledRule,
+  type PlanOptions,
+  type PlannedRecord,
+  type RecordSource,
+  type SkipReason,
+} from './core/plan.js';
+export type { AttributeMap, AttributeValue, Codec, CodecName, Item, Rule, RuleContext, Strategy, TtlDeletes, VersionSource } from './core/rules.js';
+export {
+  compareVersions,
+  decodeEnvelope,
+  deleteVersionedTransition,
+  ENVELOPE_MARK,
+  ENVELOPE_SEPARATOR,
+  fillTransition,
+  leaseTransition,
+  setVersionedTransition,
+  type Envelope,
+  type Transition,
+} from './core/versioned.js';
+export { createCacheReader, type CacheReader, type CacheReaderOptions, type LoadOptions } from './reader/index.js';
+export { createKinesisStreamHandler, createKinesisStreamProcessor, type KinesisStreamHandler } from './lambda/kinesis.js';
 export {
   CacheCommandError,
   CacheUnavailableError,
