@@ -64,6 +64,12 @@ function parseArguments(argv: readonly string[]): Arguments | string {
   return { dir, force };
 }
 
+/** A path as the user will recognize it: relative below the working directory, else absolute. */
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel === '' ? '.' : rel.startsWith('..') ? path : rel;
+}
+
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(
     () => true,
@@ -99,7 +105,7 @@ export async function run(argv: string[]): Promise<number> {
   const existing = [];
   for (const { to } of plan) if (await exists(to)) existing.push(to);
   if (existing.length > 0 && !parsed.force) {
-    const list = existing.map((path) => `  ${relative(process.cwd(), path) || path}`).join('\n');
+    const list = existing.map((path) => `  ${shown(path)}`).join('\n');
     console.error(`refusing to overwrite existing files (pass --force to overwrite):\n${list}`);
     return 1;
   }
@@ -108,9 +114,8 @@ export async function run(argv: string[]): Promise<number> {
     const content = await readFile(from);
     await mkdir(dirname(to), { recursive: true });
     await writeFile(to, content);
-    console.log(`wrote ${relative(process.cwd(), to) || to}`);
+    console.log(`wrote ${shown(to)}`);
   }
-  const shown = relative(process.cwd(), target) || '.';
-  console.log(`\nNext: read ${join(shown, 'README.md')} - bundle the handler, then \`aws cloudformation package\` and \`deploy\`.`);
+  console.log(`\nNext: read ${join(shown(target), 'README.md')} - bundle the handler, then \`aws cloudformation package\` and \`deploy\`.`);
   return 0;
 }
