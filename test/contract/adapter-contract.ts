@@ -3,7 +3,8 @@
  * (memory runs it in-process). Call `adapterContract` inside a `describe`.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { CacheAdapter, CacheCommand } from '../../src/core/commands.js';
+import { supportsVersioned, type AnyCacheCommand, type CacheAdapter, type CacheCommand, type VersionedCacheAdapter } from '../../src/core/commands.js';
+import { decodeEnvelope } from '../../src/core/versioned.js';
 
 export interface ContractHarness {
   readonly adapter: CacheAdapter;
@@ -162,5 +163,144 @@ export function adapterContract(makeHarness: () => Promise<ContractHarness>): vo
 
   it('returns an empty result list for an empty batch', async () => {
     expect(await h.adapter.execute([])).toEqual([]);
+  });
+
+  // Versioned commands and reader leases (the `versioned` strategy and createCacheReader).
+  // Backends that do not declare `capabilities.versioned` skip these with that reason.
+  const SKIP_VERSIONED = 'adapter does not declare capabilities.versioned (versioned commands and leases not implemented yet)';
+  const versioned = (ctx: { skip: (note?: string) => void }): VersionedCacheAdapter | undefined => {
+    if (supportsVersioned(h.adapter)) return h.adapter;
+    ctx.skip(SKIP_VERSIONED);
+    return undefined;
+  };
+  const entry = async (a: CacheAdapter, key: string) => {
+    const stored = await a.get(key);
+    return stored === undefined ? undefined : decodeEnvelope(stored);
+  };
+  const sv = (key: string, version: string, value = `v${version}`, ttlSeconds?: number): AnyCacheCommand =>
+    ttlSeconds === undefined ? { kind: 'set-versioned', key, value, version } : { kind: 'set-versioned', key, value, version, ttlSeconds };
+  const dv = (key: string, version: string, tombstoneTtlSeconds = 600): AnyCacheCommand => ({ kind: 'delete-versioned', key, version, tombstoneTtlSeconds });
+
+  it('versioned: applies only strictly newer writes, in one batch and across batches', async (ctx) => {
+    const a = versioned(ctx);
+    if (!a) return;
+    const key = k('versioned');
+    const results = await a.execute([sv(key, '5'), sv(key, '3'), sv(key, '5', 'duplicate'), sv(key, '4')]);
+    expect(results).toEqual([{ ok: true }, { ok: true }, { ok: true }, { ok: true }]);
+    expect(await entry(a, key)).toEqual({ kind: 'value', version: '5', payload: 'v5' });
+    await a.execute([sv(key, '6', 'six', 300)]);
+    expect(await entry(a, key)).toEqual({ kind: 'value', version: '6', payload: 'six' });
+    if (h.ttlOf) expect(await h.ttlOf(key)).toBeGreaterThan(290);
+  });
+
+  it('versioned: compares versions as integers beyond 2^53 and of different lengths', async (ctx) => {
+    const a = versioned(ctx);
+    if (!a) return;
+    const key = k('big');
+    await a.execute([sv(key, '9007199254740993'), sv(key, '9007199254740992'), sv(key, '999999999999999')]);
+    expect(await entry(a, key)).toMatchObject({ version: '9007199254740993' });
+    await a.execute([sv(key, '100000000000000000000000000000000000000')]);
+    expect(await entry(a, key)).toMatchObject({ version: '100000000000000000000000000000000000000' });
+  });
+
+  it('versioned: a delete leaves a tombstone with its TTL that refuses older and equal-version values', async (ctx) => {
+    const a = versioned(ctx);
+    if (!a) return;
+    const key = k('tomb');
+    await a.execute([sv(key, '5'), dv(key, '5', 120), sv(key, '5'), sv(key, '4')]);
+    expect(await entry(a, key)).toEqual({ kind: 'tombstone', version: '5' });
+    if (h.ttlOf) {
+      const left = await h.ttlOf(key);
+      expect(left).toBeGreaterThan(110);
+      expect(left).toBeLessThanOrEqual(120);
+    }
+    await a.execute([sv(key, '6')]);
+    expect(await entry(a, key)).toMatchObject({ kind: 'value', version: '6' });
+  });
+
+  it('versioned: replaces a plain value, and round-trips unicode payloads', async (ctx) => {
+    const a = versioned(ctx);
+    if (!a) return;
+    const key = k('plain-then-versioned-ключ');
+    const value = JSON.stringify({ name: 'Zoë 🍰', nul: '\u0000' });
+    await a.execute([{ kind: 'set', key, value: 'plain' }, sv(key, '1', value)]);
+    expect(await entry(a, key)).toEqual({ kind: 'value', version: '1', payload: value });
+  });
+
+  it('leases: one reader at a time; a newer write voids the lease and the late fill is dropped', async (ctx) => {
+    const a = versioned(ctx);
+    if (!a) return;
+    const key = k('lease');
+    expect(await a.lease(key, 'r1', 5_000)).toEqual({ granted: true });
+    const second = await a.lease(key, 'r2', 5_000);
+    expect(second.granted).toBe(false);
+    expect(!second.granted && second.stored !== undefined && decodeEnvelope(second.stored)).toMatchObject({ kind: 'lease', token: 'r1' });
+    await a.execute([sv(key, '2', 'stream')]);
+    expect(await a.fill(key, 'r1', 'stale-from-reader')).toBe(false);
+    expect(await entry(a, key)).toEqual({ kind: 'value', version: '2', payload: 'stream' });
+    const held = await a.lease(key, 'r3', 5_000);
+    expect(held.granted).toBe(false); // a value is a hit, not a lease
+    expect(!held.granted && held.stored).toBeTruthy();
+  });
+
+  it('leases: a plain delete also voids a lease', async (ctx) => {
+    const a = versioned(ctx);
+    if (!a) return;
+    const key = k('lease-del');
+    await a.lease(key, 'r1', 5_000);
+    await a.execute([{ kind: 'delete', key }]);
+    expect(await a.fill(key, 'r1', 'stale')).toBe(false);
+    expect(await a.get(key)).toBeUndefined();
+  });
+
+  it('leases: a lease on a tombstone keeps its version as floor, and the fill carries it', async (ctx) => {
+    const a = versioned(ctx);
+    if (!a) return;
+    const key = k('floor');
+    await a.execute([dv(key, '7', 600)]);
+    expect(await a.lease(key, 'r1', 5_000)).toEqual({ granted: true });
+    if (h.ttlOf) expect(await h.ttlOf(key)).toBeGreaterThan(500); // the tombstone's TTL outlives the lease
+    await a.execute([sv(key, '6'), sv(key, '7')]); // at or below the floor: refused
+    expect(await entry(a, key)).toMatchObject({ kind: 'lease', floor: '7', token: 'r1' });
+    expect(await a.fill(key, 'r1', 'filled', { ttlSeconds: 300 })).toBe(true);
+    expect(await entry(a, key)).toEqual({ kind: 'value', version: '7', payload: 'filled' });
+    await a.execute([sv(key, '8')]);
+    expect(await entry(a, key)).toMatchObject({ kind: 'value', version: '8' });
+  });
+
+  it('leases: a fill labelled with a newer loaded version refuses older stream writes', async (ctx) => {
+    const a = versioned(ctx);
+    if (!a) return;
+    const key = k('fill-version');
+    await a.lease(key, 'r1', 5_000);
+    expect(await a.fill(key, 'r1', 'loaded', { version: '10' })).toBe(true);
+    await a.execute([sv(key, '9')]);
+    expect(await entry(a, key)).toEqual({ kind: 'value', version: '10', payload: 'loaded' });
+  });
+
+  it('leases: an abandoned lease can be taken over after it expires, and the old holder cannot fill', async (ctx) => {
+    const a = versioned(ctx);
+    if (!a) return;
+    const key = k('takeover');
+    await a.execute([dv(key, '3', 600)]);
+    expect(await a.lease(key, 'r1', 200)).toEqual({ granted: true });
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(await a.lease(key, 'r2', 5_000)).toEqual({ granted: true });
+    expect(await a.fill(key, 'r1', 'late')).toBe(false);
+    expect(await entry(a, key)).toMatchObject({ kind: 'lease', floor: '3', token: 'r2' });
+  });
+
+  it('leases: giving a lease back restores the tombstone, or removes the key', async (ctx) => {
+    const a = versioned(ctx);
+    if (!a) return;
+    const withFloor = k('release-floor');
+    const without = k('release');
+    await a.execute([dv(withFloor, '4', 600)]);
+    await a.lease(withFloor, 't', 5_000);
+    await a.lease(without, 't', 5_000);
+    expect(await a.fill(withFloor, 't', undefined)).toBe(true);
+    expect(await a.fill(without, 't', undefined)).toBe(true);
+    expect(await entry(a, withFloor)).toEqual({ kind: 'tombstone', version: '4' });
+    expect(await a.get(without)).toBeUndefined();
   });
 }
