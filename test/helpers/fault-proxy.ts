@@ -1,0 +1,164 @@
+/**
+ * A loopback TCP proxy for fault tests: put it between a client and a real server, then cut,
+ * refuse, black-hole or re-point connections to reproduce what a deployment sees: the cache
+ * going down mid-batch, restarting, a NAT or Hyperplane ENI silently forgetting an idle
+ * connection while a Lambda environment is frozen, a network partition.
+ *
+ * @example
+ * ```ts
+ * const proxy = await startFaultProxy({ host: '127.0.0.1', port: redis.port });
+ * const adapter = redisAdapter({ url: `redis://127.0.0.1:${proxy.port}` });
+ * proxy.cutAfterClientBytes(10_000); // the connection dies mid-pipeline
+ * ```
+ */
+import { createServer, connect, type Server, type Socket } from 'node:net';
+
+const HOST = '127.0.0.1';
+
+interface Pair {
+  readonly client: Socket;
+  readonly upstream: Socket;
+  /** Bytes from this pair's client are dropped and nothing is answered. */
+  blackholed: boolean;
+  /** While black-holed: answer the client's next bytes with a TCP RST (a NAT that forgot the flow). */
+  resetOnData: boolean;
+}
+
+export interface FaultProxy {
+  readonly host: string;
+  readonly port: number;
+  /** Connections accepted so far (a reconnect shows up as a new one). */
+  readonly accepted: () => number;
+  /** Connections currently open. */
+  readonly open: () => number;
+  /** Bytes received from clients (all connections). */
+  readonly clientBytes: () => number;
+  /** Send new connections to another upstream port (a restarted or replaced server). */
+  setUpstream(port: number): void;
+  /** While on, new connections are accepted and closed at once (nothing listens behind). */
+  refuse(on: boolean): void;
+  /** Destroy every open connection now (server crash or restart: the client sees a reset). */
+  cutAll(): void;
+  /**
+   * Once `bytes` more client bytes have passed, drop further client bytes and, `graceMs` later
+   * (replies to what got through still reach the client meanwhile), destroy every connection:
+   * the server dies mid-batch.
+   */
+  cutAfterClientBytes(bytes: number, graceMs?: number): void;
+  /**
+   * Silently drop everything on the connections open now, in both directions, without closing
+   * them: the client believes it is connected. New connections work. With `reset`, the first
+   * bytes the client sends afterwards get a TCP RST instead (what a NAT that forgot the flow
+   * does), else they vanish (what a Hyperplane ENI or a partition does).
+   */
+  blackholeOpen(options?: { reset?: boolean }): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Start a proxy on a free loopback port in front of `upstream`.
+ */
+export async function startFaultProxy(upstream: { host: string; port: number }): Promise<FaultProxy> {
+  let upstreamPort = upstream.port;
+  let refusing = false;
+  let accepted = 0;
+  let clientBytes = 0;
+  let cutAt: number | undefined;
+  let cutting = false;
+  let cutGraceMs = 0;
+  const pairs = new Set<Pair>();
+
+  const destroyPair = (pair: Pair) => {
+    // resetAndDestroy sends RST: the client learns at once, as when a server process dies.
+    pair.client.resetAndDestroy();
+    pair.upstream.destroy();
+    pairs.delete(pair);
+  };
+
+  const server: Server = createServer((client) => {
+    accepted++;
+    if (refusing) {
+      client.resetAndDestroy();
+      return;
+    }
+    const upstreamSocket = connect({ host: upstream.host, port: upstreamPort });
+    const pair: Pair = { client, upstream: upstreamSocket, blackholed: false, resetOnData: false };
+    pairs.add(pair);
+    client.setNoDelay(true);
+    upstreamSocket.setNoDelay(true);
+    client.on('data', (chunk: Buffer) => {
+      if (pair.blackholed) {
+        if (pair.resetOnData) destroyPair(pair);
+        return;
+      }
+      if (cutting) return;
+      const before = clientBytes;
+      clientBytes += chunk.length;
+      if (cutAt !== undefined && clientBytes >= cutAt) {
+        const keep = cutAt - before;
+        cutAt = undefined;
+        // Forward exactly up to the cut, so the server sees a truncated pipeline, then die.
+        upstreamSocket.write(chunk.subarray(0, keep));
+        // Later client bytes are lost; replies to what got through still flow back for a
+        // moment, then every connection dies: a partial batch, as when a server crashes.
+        cutting = true;
+        setTimeout(() => {
+          cutting = false;
+          for (const p of [...pairs]) destroyPair(p);
+        }, cutGraceMs);
+        return;
+      }
+      upstreamSocket.write(chunk);
+    });
+    upstreamSocket.on('data', (chunk: Buffer) => {
+      if (!pair.blackholed) client.write(chunk);
+    });
+    const end = () => {
+      if (!pairs.has(pair)) return;
+      pairs.delete(pair);
+      client.destroy();
+      upstreamSocket.destroy();
+    };
+    client.on('close', end);
+    upstreamSocket.on('close', end);
+    client.on('error', () => undefined);
+    upstreamSocket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: HOST, port: 0 }, () => resolve());
+  });
+  const address = server.address();
+  if (address === null || typeof address !== 'object') throw new Error('proxy has no port');
+
+  return {
+    host: HOST,
+    port: address.port,
+    accepted: () => accepted,
+    open: () => pairs.size,
+    clientBytes: () => clientBytes,
+    setUpstream(port) {
+      upstreamPort = port;
+    },
+    refuse(on) {
+      refusing = on;
+    },
+    cutAll() {
+      for (const pair of [...pairs]) destroyPair(pair);
+    },
+    cutAfterClientBytes(bytes, graceMs = 200) {
+      cutAt = clientBytes + bytes;
+      cutGraceMs = graceMs;
+    },
+    blackholeOpen(options = {}) {
+      for (const pair of pairs) {
+        pair.blackholed = true;
+        pair.resetOnData = options.reset === true;
+      }
+    },
+    async close() {
+      for (const pair of [...pairs]) destroyPair(pair);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
