@@ -8,8 +8,9 @@
  * - Memcached handler: memcached, found through a fake ElastiCache Auto Discovery endpoint.
  */
 import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -156,10 +157,16 @@ beforeAll(async () => {
   }
   runner = join(work, 'runner.cjs');
   await writeFile(runner, RUNNER);
+  // For bundles loaded in this process: their `require('@aws-sdk/client-...')` resolves from
+  // their own folder (child processes get NODE_PATH instead, like the Lambda runtime).
+  await symlink(join(ROOT, 'node_modules'), join(work, 'node_modules'), 'dir');
 });
 
 afterAll(async () => {
-  if (work !== undefined) await rm(work, { recursive: true, force: true });
+  if (work === undefined) return;
+  // Remove the link itself first, so nothing below can ever walk into the real node_modules.
+  await unlink(join(work, 'node_modules')).catch(() => undefined);
+  await rm(work, { recursive: true, force: true });
 });
 
 describe('package-example', () => {
@@ -187,6 +194,44 @@ describe('package-example', () => {
 });
 
 const BUILTINS = new Set(['assert', 'buffer', 'crypto', 'dns', 'events', 'net', 'stream', 'tls', 'tty', 'util', 'os', 'url', 'string_decoder', 'zlib', 'fs', 'path', 'http', 'https', 'child_process', 'timers']);
+
+describe('example handler helpers (loaded from the bundles)', () => {
+  const load = (bundle: string): Record<string, unknown> => createRequire(import.meta.url)(bundle) as Record<string, unknown>;
+  const fn = <T extends (...args: never[]) => unknown>(module: Record<string, unknown>, name: string): T => {
+    const value = module[name];
+    if (typeof value !== 'function') throw new Error(`${name} is not exported`);
+    return value as T;
+  };
+
+  it('reads the cache settings, TLS and cluster on by default, and rejects what it cannot use', () => {
+    const settingsFromEnv = fn<(env: Record<string, string>) => unknown>(load(redisBundle), 'settingsFromEnv');
+    expect(settingsFromEnv({ TABLE_NAME: 'App', CACHE_ENDPOINT: 'cache.example:6379' })).toEqual({
+      table: 'App',
+      endpoint: 'cache.example:6379',
+      cluster: true,
+      tls: true,
+      secretArn: undefined,
+    });
+    expect(() => settingsFromEnv({ TABLE_NAME: 'App', CACHE_ENDPOINT: 'cache.example' })).toThrow('CACHE_ENDPOINT must be host:port');
+    expect(() => settingsFromEnv({ TABLE_NAME: 'App', CACHE_ENDPOINT: 'c:1', CACHE_TLS: 'no' })).toThrow('CACHE_TLS must be "true" or "false"');
+    expect(() => settingsFromEnv({ CACHE_ENDPOINT: 'c:1' })).toThrow('TABLE_NAME is not set');
+  });
+
+  it('percent-encodes credentials into the rediss:// URL', () => {
+    const cacheUrl = fn<(settings: { endpoint: string; tls: boolean }, credentials?: { username: string; password: string }) => string>(load(redisBundle), 'cacheUrl');
+    expect(cacheUrl({ endpoint: 'h:6379', tls: true }, { username: 'app', password: 'p@ss:w/rd' })).toBe('rediss://app:p%40ss%3Aw%2Frd@h:6379');
+    expect(cacheUrl({ endpoint: 'h:6379', tls: false })).toBe('redis://h:6379');
+  });
+
+  it('parses an Auto Discovery reply into host:port in the cluster order', () => {
+    const parse = fn<(reply: string) => string[]>(load(memcachedBundle), 'parseClusterConfig');
+    const nodes = 'b.cfg.cache|10.0.0.2|11211 a.cfg.cache|10.0.0.1|11211 |10.0.0.3|11212';
+    const payload = `7\n${nodes}\n`;
+    expect(parse(`CONFIG cluster 0 ${payload.length}\r\n${payload}\r\nEND\r\n`)).toEqual(['b.cfg.cache:11211', 'a.cfg.cache:11211', '10.0.0.3:11212']);
+    expect(() => parse('END\r\n')).toThrow('unexpected reply to "config get cluster"');
+    expect(() => parse('CONFIG cluster 0 9\r\n1\nhost|ip\n\r\nEND\r\n')).toThrow('unexpected node');
+  });
+});
 
 // --- Valkey/Redis handler -------------------------------------------------------------------
 
