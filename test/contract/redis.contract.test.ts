@@ -10,6 +10,9 @@ const PASSWORD = 'contract-pw';
 // The ACL user may only touch contract:* keys, so a SET outside that pattern is refused with
 // NOPERM while the rest of the same pipeline applies.
 const refusedCommand = { kind: 'set', key: `forbidden:${process.pid}:x`, value: 'no' } as const;
+// The contract sends a 10,000-command batch; ioredis times each command from when the pipeline
+// is written, so on a loaded CI machine the last replies can take over the 1 s default.
+const commandTimeoutMs = 5_000;
 
 function ttlVia(client: Redis | Cluster) {
   return async (key: string) => {
@@ -23,7 +26,7 @@ describe('redisAdapter contract: standalone, url, ACL user', () => {
   adapterContract(async () => {
     const server = await startRedis({ aclUsers: [{ name: USER, password: PASSWORD, rules: adapterAclRules('contract:*') }] });
     const raw = new Redis(server.port, server.host);
-    const adapter = redisAdapter({ url: `redis://${USER}:${PASSWORD}@${server.host}:${server.port}` });
+    const adapter = redisAdapter({ url: `redis://${USER}:${PASSWORD}@${server.host}:${server.port}`, commandTimeoutMs });
     return {
       adapter,
       ttlOf: ttlVia(raw),
@@ -64,7 +67,7 @@ describe('redisAdapter contract: 3-node cluster, url, ACL user', () => {
       }
     }
     const raw = new Cluster([...cluster.nodes]);
-    const adapter = redisAdapter({ url: `redis://${USER}:${PASSWORD}@${cluster.host}:${cluster.ports[0]}`, cluster: true });
+    const adapter = redisAdapter({ url: `redis://${USER}:${PASSWORD}@${cluster.host}:${cluster.ports[0]}`, cluster: true, commandTimeoutMs });
     return {
       adapter,
       ttlOf: ttlVia(raw),
@@ -88,6 +91,7 @@ describe('redisAdapter contract: TLS with an ACL user', () => {
     const adapter = redisAdapter({
       url: `rediss://${USER}:${encodeURIComponent(PASSWORD)}@${server.host}:${server.port}`,
       tls: { ca },
+      commandTimeoutMs,
     });
     return {
       adapter,
