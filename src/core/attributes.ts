@@ -107,80 +107,93 @@ function checkArray(value: unknown, path: string, type: string): unknown[] {
 }
 
 /** The single type tag of an AttributeValue, tolerating null padding (`{ S: null, N: "1" }`). */
-function typeOf(av: unknown, path: string): [string, unknown] {
+function typeOf(av: unknown, path: string): [tag: string, value: unknown, clean: boolean] {
   if (typeof av !== 'object' || av === null || Array.isArray(av)) {
     throw new AttributeError(path, 'expected an AttributeValue object like {"S":"..."}');
   }
-  let found: [string, unknown] | undefined;
+  let found: [string, unknown, boolean] | undefined;
+  let keys = 0;
   // for-in with an own-property check: no entries array per attribute (this runs for every
   // attribute of every image).
   for (const tag in av) {
     if (!Object.prototype.hasOwnProperty.call(av, tag)) continue;
+    keys++;
     const value: unknown = (av as Record<string, unknown>)[tag];
     if (value === null || value === undefined) continue;
     if (!TYPES.has(tag)) throw new AttributeError(path, `unknown AttributeValue type ${JSON.stringify(tag)}`);
     if (found) throw new AttributeError(path, `AttributeValue has two types (${found[0]} and ${tag})`);
-    found = [tag, value];
+    found = [tag, value, false];
   }
   if (!found) {
     // {"NULL": true} is the one legitimate value whose payload could be mistaken for padding.
     throw new AttributeError(path, 'AttributeValue has no type');
   }
+  // Clean: the type tag is its only key (no null padding), so the input is already normalized.
+  found[2] = keys === 1;
   return found;
 }
 
-/** A converted attribute: its plain value and its normalized AttributeValue. */
+/**
+ * A converted attribute: its plain value and its normalized AttributeValue. The normalized value
+ * IS the input object when the input was already normal (the common case: no null padding, binary
+ * as base64), so planning allocates one tree per image, not two; nothing mutates either tree.
+ */
 type Converted = [plain: unknown, normalized: AttributeValue];
 
 function convert(av: unknown, path: string): Converted {
-  const [tag, value] = typeOf(av, path);
+  const [tag, value, clean] = typeOf(av, path);
+  const same = av as AttributeValue;
   switch (tag) {
     case 'S':
       if (typeof value !== 'string') throw new AttributeError(path, 'S must be a string');
-      return [value, { S: value }];
+      return [value, clean ? same : { S: value }];
     case 'N': {
       const n = checkNumber(value, path);
-      return [exactNumber(n), { N: n }];
+      return [exactNumber(n), clean ? same : { N: n }];
     }
     case 'B': {
       const b = toBase64(value, path);
-      return [b, { B: b }];
+      return [b, clean && b === value ? same : { B: b }];
     }
     case 'BOOL':
       if (typeof value !== 'boolean') throw new AttributeError(path, 'BOOL must be true or false');
-      return [value, { BOOL: value }];
+      return [value, clean ? same : { BOOL: value }];
     case 'NULL':
       if (value !== true) throw new AttributeError(path, 'NULL must be true');
-      return [null, { NULL: true }];
+      return [null, clean ? same : { NULL: true }];
     case 'SS': {
       const items = checkArray(value, path, 'SS').map((s, i) => {
         if (typeof s !== 'string') throw new AttributeError(`${path}[${i}]`, 'SS members must be strings');
         return s;
       });
-      return [items, { SS: items }];
+      return [items, clean ? same : { SS: items }];
     }
     case 'NS': {
       const items = checkArray(value, path, 'NS').map((s, i) => checkNumber(s, `${path}[${i}]`));
-      return [items.map(exactNumber), { NS: items }];
+      return [items.map(exactNumber), clean ? same : { NS: items }];
     }
     case 'BS': {
-      const items = checkArray(value, path, 'BS').map((b, i) => toBase64(b, `${path}[${i}]`));
-      return [items, { BS: items }];
+      const input = checkArray(value, path, 'BS');
+      const items = input.map((b, i) => toBase64(b, `${path}[${i}]`));
+      return [items, clean && items.every((b, i) => b === input[i]) ? same : { BS: items }];
     }
     case 'L': {
+      const members = checkArray(value, path, 'L');
       const plain: unknown[] = [];
       const normalized: AttributeValue[] = [];
-      checkArray(value, path, 'L').forEach((member, i) => {
+      let changed = !clean;
+      members.forEach((member, i) => {
         const [p, n] = convert(member, `${path}[${i}]`);
         plain.push(p);
         normalized.push(n);
+        if (n !== member) changed = true;
       });
-      return [plain, { L: normalized }];
+      return [plain, changed ? { L: normalized } : same];
     }
     default: {
       // 'M'
       const [plain, normalized] = convertMap(value, path);
-      return [plain, { M: normalized }];
+      return [plain, clean && normalized === value ? same : { M: normalized }];
     }
   }
 }
@@ -189,15 +202,26 @@ function convertMap(map: unknown, path: string): [Item, AttributeMap] {
   if (typeof map !== 'object' || map === null || Array.isArray(map)) {
     throw new AttributeError(path, 'expected a map of attribute name to AttributeValue');
   }
+  const input = map as Record<string, unknown>;
   const plain: Item = {};
-  const normalized: AttributeMap = {};
-  for (const name in map) {
-    if (!Object.prototype.hasOwnProperty.call(map, name)) continue;
-    const [p, n] = convert((map as Record<string, unknown>)[name], `${path}.${name}`);
+  // Built only once some attribute differs from its input (see Converted).
+  let normalized: AttributeMap | undefined;
+  for (const name in input) {
+    if (!Object.prototype.hasOwnProperty.call(input, name)) continue;
+    const original = input[name];
+    const [p, n] = convert(original, `${path}.${name}`);
     defineAttribute(plain, name, p);
-    defineAttribute(normalized, name, n);
+    if (normalized === undefined && n !== original) {
+      normalized = {};
+      // Every earlier attribute was already normal: copy it as is.
+      for (const earlier in input) {
+        if (earlier === name) break;
+        if (Object.prototype.hasOwnProperty.call(input, earlier)) defineAttribute(normalized, earlier, input[earlier]);
+      }
+    }
+    if (normalized !== undefined) defineAttribute(normalized, name, n);
   }
-  return [plain, normalized];
+  return [plain, normalized ?? (input as AttributeMap)];
 }
 
 /**
