@@ -1,0 +1,428 @@
+/**
+ * Consistency checker, in the spirit of Meta's Polaris and Uber's Cache Inspector: run a
+ * concurrent workload of table writers and cache-aside readers, push every table write through
+ * the real stream handler and a real adapter with injected delays, duplicate deliveries,
+ * partial failures with Lambda-style replay, and (for the Kinesis path) reordering; then, after
+ * the stream drains and every reader has finished, compare each cache entry with the table and
+ * count the stale ones.
+ *
+ * The table is an in-process model (a Map with per-item versions), so a run of millions of
+ * operations takes seconds; what is under test is the stream handler, the adapter and the
+ * reader, which are the real ones.
+ *
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import { supportsVersioned, type AnyCacheCommand, type CacheAdapter, type CacheCommand, type CommandResult } from '../../src/core/commands.js';
+import type { Rule } from '../../src/core/rules.js';
+import { decodeEnvelope, valueEnvelope } from '../../src/core/versioned.js';
+import { createStreamProcessor, type StreamProcessor } from '../../src/lambda/handler.js';
+import { createKinesisStreamProcessor } from '../../src/lambda/kinesis.js';
+import { createCacheReader, type CacheReader } from '../../src/reader/index.js';
+
+/** What is being checked: a stream strategy and a read path. */
+export type Scenario =
+  /** The classic blog Lambda: plain delete on change; readers get, load, set. */
+  | 'naive-invalidate'
+  /** Plain set/delete on change; readers get, load, set. */
+  | 'naive-write-through'
+  /** Plain delete on change; readers fill through leases. */
+  | 'invalidate+leases'
+  /** Versioned write-through (SequenceNumber); readers fill through leases. */
+  | 'versioned+leases'
+  /** Versioned tombstones (SequenceNumber), readers fill through leases. */
+  | 'versioned-tombstone+leases'
+  /** Kinesis source (reordered, duplicated), versioned by attribute; readers fill through leases. */
+  | 'kinesis-versioned+leases'
+  /** Kinesis source (reordered, duplicated), plain write-through as if records were ordered; naive readers. */
+  | 'kinesis-naive-write-through';
+
+export const SCENARIOS: readonly Scenario[] = [
+  'naive-invalidate',
+  'naive-write-through',
+  'kinesis-naive-write-through',
+  'invalidate+leases',
+  'versioned+leases',
+  'versioned-tombstone+leases',
+  'kinesis-versioned+leases',
+];
+
+export interface CheckOptions {
+  readonly adapter: CacheAdapter;
+  readonly scenario: Scenario;
+  /** Total operations (table writes + reads). */
+  readonly ops: number;
+  /** Distinct items. Few items mean many races per item. Default 500. */
+  readonly items?: number;
+  /** Concurrent workers issuing operations. Default 64. */
+  readonly concurrency?: number;
+  /** Share of operations that write the table. Default 0.25. */
+  readonly writeRatio?: number;
+  /** Stream shards (one consumer each; an item always maps to one shard). Default 4. */
+  readonly shards?: number;
+  /** Records per Lambda batch. Default 25. */
+  readonly batchSize?: number;
+  /** Chance that one cache command fails (half of them after applying). Default 0.02. */
+  readonly failureRate?: number;
+  /** Chance that a processed batch is delivered again (at-least-once). Default 0.05. */
+  readonly duplicateRate?: number;
+  /** Kinesis only: how far back (in records) a record may be delivered early. Default 8. */
+  readonly reorderWindow?: number;
+  /** Random seed. */
+  readonly seed?: number;
+  /** Key prefix, so runs on a shared server do not see each other. */
+  readonly prefix?: string;
+  /** Plant one stale entry before checking (to show the checker catches it). */
+  readonly plantStale?: boolean;
+  /** Progress callback, every ~5% of operations. */
+  readonly onProgress?: (done: number) => void;
+}
+
+export interface CheckReport {
+  readonly scenario: Scenario;
+  readonly adapter: string;
+  readonly ops: number;
+  readonly reads: number;
+  readonly writes: number;
+  readonly hits: number;
+  readonly streamRecords: number;
+  readonly deliveries: number;
+  readonly injectedFailures: number;
+  readonly replays: number;
+  readonly duplicateBatches: number;
+  readonly items: number;
+  /** Cache entries that differ from the table after the stream drained. */
+  readonly stale: number;
+  /** Up to 5 stale keys with what the cache and the table hold. */
+  readonly examples: readonly { key: string; cached: unknown; table: unknown }[];
+  readonly seconds: number;
+}
+
+/** A small deterministic PRNG (mulberry32): runs are reproducible from the seed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+async function ticks(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await tick();
+}
+
+interface TableItem {
+  readonly pk: string;
+  readonly v: number;
+  readonly n: number;
+}
+
+type AV = { S: string } | { N: string };
+const image = (item: TableItem): Record<string, AV> => ({ pk: { S: item.pk }, v: { N: String(item.v) }, n: { N: String(item.n) } });
+
+/** Faults between the handler and the adapter: failed commands, some of them applied anyway. */
+function faulty(inner: CacheAdapter, rand: () => number, rate: number, counters: { injectedFailures: number }): CacheAdapter {
+  const execute = async (commands: readonly AnyCacheCommand[]): Promise<CommandResult[]> => {
+    const fate = commands.map(() => {
+      const r = rand();
+      return r < rate / 2 ? 'lost' : r < rate ? 'applied-unacknowledged' : 'ok';
+    });
+    const sent = commands.filter((_, i) => fate[i] !== 'lost');
+    const plain = sent.filter((c): c is CacheCommand => c.kind === 'set' || c.kind === 'delete');
+    const results = sent.length === 0 ? [] : supportsVersioned(inner) ? await inner.execute(sent) : await inner.execute(plain);
+    let j = 0;
+    return commands.map((_, i): CommandResult => {
+      if (fate[i] === 'lost') {
+        counters.injectedFailures++;
+        return { ok: false, error: new Error('injected: command lost') };
+      }
+      const result = results[j++] ?? { ok: false, error: new Error('no result') };
+      if (fate[i] === 'applied-unacknowledged' && result.ok) {
+        counters.injectedFailures++;
+        return { ok: false, error: new Error('injected: applied, reply lost') };
+      }
+      return result;
+    });
+  };
+  return Object.assign(Object.create(inner) as CacheAdapter, { name: inner.name, execute });
+}
+
+function rulesFor(scenario: Scenario, prefix: string): Rule[] {
+  const key = (i: Record<string, unknown>) => `${prefix}${String(i['pk'])}`;
+  switch (scenario) {
+    case 'naive-invalidate':
+    case 'invalidate+leases':
+      return [{ key, strategy: 'invalidate' }];
+    case 'naive-write-through':
+    case 'kinesis-naive-write-through':
+      return [{ key, strategy: 'write-through' }];
+    case 'versioned+leases':
+      return [{ key, strategy: 'versioned', version: 'sequenceNumber' }];
+    case 'versioned-tombstone+leases':
+      return [{ key, strategy: 'versioned', version: 'sequenceNumber', writes: 'tombstone' }];
+    case 'kinesis-versioned+leases':
+      return [{ key, strategy: 'versioned', version: { attribute: 'v' } }];
+  }
+}
+
+/**
+ * Run one check. Never throws for stale entries: it counts them.
+ *
+ * @example
+ * ```ts
+ * const report = await runConsistencyCheck({ adapter: memoryAdapter(), scenario: 'versioned+leases', ops: 100_000 });
+ * console.log(report.stale); // 0
+ * ```
+ */
+export async function runConsistencyCheck(options: CheckOptions): Promise<CheckReport> {
+  const started = performance.now();
+  const {
+    adapter,
+    scenario,
+    ops,
+    items = 500,
+    concurrency = 64,
+    writeRatio = 0.25,
+    shards = 4,
+    batchSize = 25,
+    failureRate = 0.02,
+    duplicateRate = 0.05,
+    reorderWindow = 8,
+    seed = 1,
+    prefix = `cc:${randomUUID().slice(0, 8)}:`,
+  } = options;
+  const rand = prng(seed);
+  // Kinesis scenarios deliver out of order and duplicated; only the versioned one can use the
+  // Kinesis handler (it refuses write-through), so the naive one gets the same disorder in
+  // DynamoDB Streams shape, as a hand-written consumer that trusted the order would see it.
+  const reorder = scenario.startsWith('kinesis');
+  const kinesis = scenario === 'kinesis-versioned+leases';
+  const leases = scenario.endsWith('+leases');
+  const counters = { injectedFailures: 0 };
+  const cache = faulty(adapter, prng(seed ^ 0x5bd1e995), failureRate, counters);
+
+  const processor: StreamProcessor =
+    scenario === 'kinesis-versioned+leases'
+      ? createKinesisStreamProcessor({ adapter: cache, rules: rulesFor(scenario, prefix), logger: false, metrics: false })
+      : createStreamProcessor({ adapter: cache, rules: rulesFor(scenario, prefix), logger: false, metrics: false });
+  const reader: CacheReader | undefined = leases ? createCacheReader({ adapter, leaseTtlMs: 50, waitMs: 20, pollMs: 1 }) : undefined;
+
+  // The table, and each item's next version (versions keep increasing across delete/re-create).
+  const table = new Map<string, TableItem>();
+  const nextVersion = new Map<string, number>();
+  let sequence = 10n ** 20n;
+  const queues: unknown[][] = Array.from({ length: shards }, () => []);
+  const positions: number[] = Array.from({ length: shards }, () => 0);
+  // Records of the batch a consumer is processing: a late record must land after them.
+  const inFlight: number[] = Array.from({ length: shards }, () => 0);
+  let streamRecords = 0;
+  const shardOf = (pk: string) => {
+    let h = 0;
+    for (let i = 0; i < pk.length; i++) h = (h * 31 + pk.charCodeAt(i)) | 0;
+    return Math.abs(h) % shards;
+  };
+
+  function emit(pk: string, eventName: 'INSERT' | 'MODIFY' | 'REMOVE', before: TableItem | undefined, after: TableItem | undefined): void {
+    sequence += 1n;
+    streamRecords++;
+    const dynamodb: Record<string, unknown> = {
+      Keys: { pk: { S: pk } },
+      ApproximateCreationDateTime: Math.floor(Date.now() / 1000),
+      SizeBytes: 64,
+      StreamViewType: 'NEW_AND_OLD_IMAGES',
+      ...(after ? { NewImage: image(after) } : {}),
+      ...(before ? { OldImage: image(before) } : {}),
+    };
+    const queue = queues[shardOf(pk)] as unknown[];
+    const position = (positions[shardOf(pk)] as number) + (inFlight[shardOf(pk)] as number);
+    const at = reorder ? Math.max(position, queue.length - Math.floor(rand() * (reorderWindow + 1))) : queue.length;
+    const duplicate = reorder && rand() < duplicateRate;
+    if (!kinesis) {
+      const record = {
+        eventID: String(sequence),
+        eventName,
+        eventSource: 'aws:dynamodb',
+        eventSourceARN: 'arn:aws:dynamodb:us-east-1:123456789012:table/Bench/stream/2026-01-01T00:00:00.000',
+        dynamodb: { ...dynamodb, SequenceNumber: String(sequence) },
+      };
+      queue.splice(at, 0, record);
+      if (duplicate) queue.push(record);
+      return;
+    }
+    const payload = {
+      eventID: String(sequence),
+      eventName,
+      eventSource: 'aws:dynamodb',
+      tableName: 'Bench',
+      recordFormat: 'application/json',
+      userIdentity: null,
+      dynamodb: { ...dynamodb, ApproximateCreationDateTime: Date.now() * 1000, ApproximateCreationDateTimePrecision: 'MICROSECOND' },
+    };
+    const wrap = (copy: number) => ({
+      eventSource: 'aws:kinesis',
+      eventSourceARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/bench',
+      kinesis: { sequenceNumber: `${sequence}${copy}`, partitionKey: pk, data: Buffer.from(JSON.stringify(payload)).toString('base64') },
+    });
+    // Out of order: inserted among the last `reorderWindow` undelivered records. Duplicates: a copy later.
+    queue.splice(at, 0, wrap(0));
+    if (duplicate) queue.push(wrap(1));
+  }
+
+  function write(pk: string): void {
+    const before = table.get(pk);
+    const v = (nextVersion.get(pk) ?? 0) + 1;
+    nextVersion.set(pk, v);
+    if (before && rand() < 0.1) {
+      table.delete(pk);
+      emit(pk, 'REMOVE', before, undefined);
+      return;
+    }
+    const after = { pk, v, n: Math.floor(rand() * 1e9) };
+    table.set(pk, after);
+    emit(pk, before ? 'MODIFY' : 'INSERT', before, after);
+  }
+
+  // A table read that takes time: the snapshot is taken now, returned later.
+  async function load(pk: string): Promise<TableItem | undefined> {
+    const snapshot = table.get(pk);
+    if (rand() < 0.005) await new Promise((resolve) => setTimeout(resolve, 60)); // slower than a lease
+    else await ticks(Math.floor(rand() * 6));
+    return snapshot;
+  }
+
+  let hits = 0;
+  async function read(pk: string): Promise<void> {
+    const key = `${prefix}${pk}`;
+    if (reader) {
+      let loaded = false;
+      await reader.getOrLoad(key, () => {
+        loaded = true;
+        return load(pk);
+      });
+      if (!loaded) hits++;
+      return;
+    }
+    // The classic cache-aside read: get; on a miss load and set.
+    const stored = await adapter.get(key);
+    if (stored !== undefined) {
+      hits++;
+      return;
+    }
+    const item = await load(pk);
+    if (item !== undefined) await adapter.execute([{ kind: 'set', key, value: JSON.stringify(item) }]);
+  }
+
+  // Lambda-style consumers: one per shard, batches in order, replay from the reported record.
+  let writersDone = false;
+  let deliveries = 0;
+  let replays = 0;
+  let duplicateBatches = 0;
+  const identifierOf = (record: unknown): string => {
+    const r = record as { kinesis?: { sequenceNumber: string }; dynamodb?: { SequenceNumber?: string } };
+    return r.kinesis?.sequenceNumber ?? r.dynamodb?.SequenceNumber ?? '';
+  };
+  async function consume(shard: number): Promise<void> {
+    const queue = queues[shard] as unknown[];
+    for (;;) {
+      const position = positions[shard] as number;
+      if (position >= queue.length) {
+        if (writersDone) return;
+        await ticks(1 + Math.floor(rand() * 4));
+        continue;
+      }
+      await ticks(Math.floor(rand() * 3)); // stream lag
+      const batch = queue.slice(position, position + 1 + Math.floor(rand() * batchSize));
+      deliveries += batch.length;
+      inFlight[shard] = batch.length;
+      const result = await processor.process({ Records: batch });
+      inFlight[shard] = 0;
+      const failure = result.batchItemFailures[0];
+      if (failure !== undefined) {
+        replays++;
+        const index = batch.findIndex((r) => identifierOf(r) === failure.itemIdentifier);
+        positions[shard] = position + Math.max(0, index); // '' or unknown: the whole batch again
+        continue;
+      }
+      if (rand() < duplicateRate) {
+        duplicateBatches++;
+        continue; // delivered again: at-least-once
+      }
+      positions[shard] = position + batch.length;
+    }
+  }
+
+  const consumers = queues.map((_, shard) => consume(shard));
+
+  let issued = 0;
+  let reads = 0;
+  let writes = 0;
+  const step = Math.max(1, Math.floor(ops / 20));
+  async function worker(): Promise<void> {
+    while (issued < ops) {
+      issued++;
+      if (options.onProgress && issued % step === 0) options.onProgress(issued);
+      const pk = `item-${Math.floor(rand() * items)}`;
+      if (rand() < writeRatio) {
+        writes++;
+        write(pk);
+        await tick();
+      } else {
+        reads++;
+        await read(pk);
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  writersDone = true;
+  await Promise.all(consumers);
+
+  if (options.plantStale) {
+    // An out-of-band writer puts an old image back: what the checker exists to catch.
+    const [pk, item] = [...table.entries()].find(([, it]) => it.v > 1) ?? [];
+    if (pk !== undefined && item !== undefined) {
+      const old = JSON.stringify({ ...item, v: item.v - 1, n: -1 });
+      const value = scenario === 'versioned+leases' || scenario.startsWith('kinesis-versioned') || scenario === 'versioned-tombstone+leases' ? valueEnvelope(String(item.v - 1), old) : old;
+      await adapter.execute([{ kind: 'set', key: `${prefix}${pk}`, value }]);
+    }
+  }
+
+  // The check: every cached value must equal the table's current item.
+  let stale = 0;
+  const examples: { key: string; cached: unknown; table: unknown }[] = [];
+  for (let i = 0; i < items; i++) {
+    const pk = `item-${i}`;
+    const key = `${prefix}${pk}`;
+    const stored = await adapter.get(key);
+    if (stored === undefined) continue;
+    const entry = decodeEnvelope(stored);
+    if (entry.kind !== 'value' && entry.kind !== 'plain') continue; // tombstones and leases are misses
+    const cached = JSON.parse(entry.payload) as TableItem;
+    const current = table.get(pk);
+    if (current === undefined || cached.v !== current.v || cached.n !== current.n) {
+      stale++;
+      if (examples.length < 5) examples.push({ key, cached, table: current ?? null });
+    }
+  }
+
+  return {
+    scenario,
+    adapter: adapter.name,
+    ops: issued,
+    reads,
+    writes,
+    hits,
+    streamRecords,
+    deliveries,
+    injectedFailures: counters.injectedFailures,
+    replays,
+    duplicateBatches,
+    items,
+    stale,
+    examples,
+    seconds: Math.round((performance.now() - started) / 100) / 10,
+  };
+}
