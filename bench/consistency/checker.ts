@@ -96,6 +96,8 @@ export interface CheckReport {
   /** Up to 5 stale keys with what the cache and the table hold. */
   readonly examples: readonly { key: string; cached: unknown; table: unknown }[];
   readonly seconds: number;
+  /** Time spent issuing operations, and then draining the stream backlog. */
+  readonly phases: { readonly opsSeconds: number; readonly drainSeconds: number };
 }
 
 /** A small deterministic PRNG (mulberry32): runs are reproducible from the seed. */
@@ -377,8 +379,10 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     }
   }
   await Promise.all(Array.from({ length: concurrency }, worker));
+  const opsDone = performance.now();
   writersDone = true;
   await Promise.all(consumers);
+  const drained = performance.now();
 
   if (options.plantStale) {
     // An out-of-band writer puts an old image back: what the checker exists to catch.
@@ -424,5 +428,6 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     stale,
     examples,
     seconds: Math.round((performance.now() - started) / 100) / 10,
+    phases: { opsSeconds: Math.round((opsDone - started) / 100) / 10, drainSeconds: Math.round((drained - opsDone) / 100) / 10 },
   };
 }

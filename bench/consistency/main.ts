@@ -120,7 +120,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           seed: args.seed,
           onProgress: () => process.stderr.write('.'),
         });
-        process.stderr.write(` ${report.stale} stale in ${report.seconds} s\n`);
+        process.stderr.write(` ${report.stale} stale in ${report.seconds} s (ops ${report.phases.opsSeconds} s, drain ${report.phases.drainSeconds} s)\n`);
         rows.push({ ...report, adapter: backend });
       }
     } finally {
