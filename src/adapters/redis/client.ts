@@ -14,6 +14,14 @@ export interface RedisPipelineLike {
   set(key: string, value: string, expiryMode: 'EX', seconds: number): unknown;
   del(key: string): unknown;
   /**
+   * EVALSHA and EVAL, for versioned commands and reader leases (Lua scripts). Optional: a
+   * client without them still runs `set` and `delete`; versioned commands then fail.
+   */
+  evalsha?(sha: string, numKeys: number, ...keysAndArgs: string[]): unknown;
+  eval?(script: string, numKeys: number, ...keysAndArgs: string[]): unknown;
+  /** SCRIPT LOAD, sent ahead of EVALSHA in the same pipeline so the node has the script. */
+  script?(subcommand: 'LOAD', script: string): unknown;
+  /**
    * Send the queued commands and resolve to one reply per command, in order. ioredis resolves
    * `null` only for an aborted transaction; the adapter treats it as every command failed.
    */

@@ -4,13 +4,17 @@
  *
  * @module
  */
-import type { CacheCommand, CommandResult } from '../../core/commands.js';
+import type { AnyCacheCommand, CommandResult } from '../../core/commands.js';
+import { isCanonicalVersion } from '../../core/versioned.js';
 import { CacheCommandError, CacheUnavailableError } from '../../errors.js';
 import type { PipelineReply, RedisClientLike, RedisPipelineLike } from './client.js';
+import { DELETE_VERSIONED, type LuaScript, SET_VERSIONED } from './scripts.js';
 import { keySlot } from './slot.js';
 
-/** Rounds of redirect retries (MOVED/ASK/TRYAGAIN) after the first send, per batch. */
-const MAX_REDIRECT_ROUNDS = 3;
+type Command = AnyCacheCommand;
+
+/** Rounds of resends (MOVED/ASK/TRYAGAIN redirects, NOSCRIPT) after the first send, per batch. */
+const MAX_RESEND_ROUNDS = 3;
 
 /** A cluster client whose slot map the adapter can read. */
 type ClusterClient = RedisClientLike & { readonly slots: ReadonlyArray<ReadonlyArray<string> | undefined> };
@@ -22,79 +26,159 @@ function asCluster(client: RedisClientLike): ClusterClient | undefined {
 /** What happened to one command, before it becomes a public {@link CommandResult}. */
 type Outcome =
   | { readonly state: 'ok' }
-  /** The server answered with an error: the command did not take effect. */
-  | { readonly state: 'refused'; readonly cause: Error; readonly redirect: boolean }
+  /**
+   * The server answered with an error: the command did not take effect. `resend` when the
+   * error asks for the command again: a redirect, or NOSCRIPT (the node lacks the script).
+   */
+  | { readonly state: 'refused'; readonly cause: Error; readonly resend: boolean }
   /** No (usable) answer: the command may or may not have taken effect. */
   | { readonly state: 'unknown'; readonly cause: Error };
 
 const REDIRECT = /^(MOVED|ASK|TRYAGAIN)\b/;
+const NOSCRIPT = /^NOSCRIPT\b/;
 
-function isReplyError(error: Error): boolean {
+export function isReplyError(error: Error): boolean {
   // ioredis (via redis-errors) names server error replies `ReplyError`; anything else it raises
   // (timeouts, closed connections, client-side checks) leaves the outcome unknown.
   return error.name === 'ReplyError';
 }
 
-function commandName(command: CacheCommand): string {
-  return command.kind === 'set' ? 'SET' : 'DEL';
+function commandName(command: Command): string {
+  switch (command.kind) {
+    case 'set':
+      return 'SET';
+    case 'delete':
+      return 'DEL';
+    default:
+      return `${command.kind} script`;
+  }
 }
 
-function queue(pipeline: RedisPipelineLike, command: CacheCommand): void {
-  if (command.kind === 'delete') pipeline.del(command.key);
-  // SET without EX also clears a TTL the key had: what "no ttlSeconds means no expiry" requires.
-  else if (command.ttlSeconds === undefined) pipeline.set(command.key, command.value);
-  else pipeline.set(command.key, command.value, 'EX', command.ttlSeconds);
+function scriptOf(command: Command): LuaScript | undefined {
+  if (command.kind === 'set-versioned') return SET_VERSIONED;
+  if (command.kind === 'delete-versioned') return DELETE_VERSIONED;
+  return undefined;
 }
 
-function accepted(command: CacheCommand, result: unknown): boolean {
+/** Script arguments of a versioned command, after its key. TTLs go as milliseconds. */
+function scriptArgs(command: Command): string[] {
+  if (command.kind === 'set-versioned') {
+    return [command.version, command.value, command.ttlSeconds === undefined ? '' : String(Math.round(command.ttlSeconds * 1000))];
+  }
+  if (command.kind === 'delete-versioned') return [command.version, String(Math.round(command.tombstoneTtlSeconds * 1000))];
+  return [];
+}
+
+/** Why `command` cannot be sent at all, or `undefined` when it can. */
+function unsendable(pipeline: RedisPipelineLike, command: Command): string | undefined {
+  if (command.kind !== 'set-versioned' && command.kind !== 'delete-versioned') return undefined;
+  if (!isCanonicalVersion(command.version)) return `version ${JSON.stringify(command.version)} is not a canonical decimal integer`;
+  if (typeof pipeline.evalsha !== 'function' || typeof pipeline.eval !== 'function') {
+    return 'the client has no evalsha/eval on its pipelines, which versioned commands need';
+  }
+  return undefined;
+}
+
+/** Queue `command`; a versioned one by EVALSHA, or by EVAL when the node lacked the script. */
+function queue(pipeline: RedisPipelineLike, command: Command, useEval: boolean): void {
+  const script = scriptOf(command);
+  if (script !== undefined) {
+    const args = [command.key, ...scriptArgs(command)];
+    if (useEval) pipeline.eval?.(script.body, 1, ...args);
+    else pipeline.evalsha?.(script.sha, 1, ...args);
+  } else if (command.kind === 'delete') {
+    pipeline.del(command.key);
+  } else if (command.kind === 'set') {
+    // SET without EX also clears a TTL the key had: what "no ttlSeconds means no expiry" requires.
+    if (command.ttlSeconds === undefined) pipeline.set(command.key, command.value);
+    else pipeline.set(command.key, command.value, 'EX', command.ttlSeconds);
+  }
+}
+
+function accepted(command: Command, result: unknown): boolean {
   if (command.kind === 'set') return result === 'OK' || (result instanceof Uint8Array && Buffer.from(result).toString() === 'OK');
-  // DEL answers an integer; ioredis `stringNumbers: true` turns it into a decimal string.
+  // DEL and the versioned scripts answer an integer (a versioned write refused as older
+  // answers 0: the key already holds newer data, a success). ioredis `stringNumbers: true`
+  // turns integers into decimal strings.
   return typeof result === 'number' || (typeof result === 'string' && /^\d+$/.test(result));
 }
 
-function toError(value: unknown): Error {
+export function toError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value));
 }
 
-function outcomeOf(command: CacheCommand, reply: PipelineReply | undefined): Outcome {
+function outcomeOf(command: Command, reply: PipelineReply | undefined): Outcome {
   if (reply === undefined) return { state: 'unknown', cause: new Error('the pipeline returned no reply for this command') };
   const [error, result] = reply;
   if (error) {
     const cause = toError(error);
-    if (isReplyError(cause)) return { state: 'refused', cause, redirect: REDIRECT.test(cause.message) };
-    return { state: 'unknown', cause };
+    if (!isReplyError(cause)) return { state: 'unknown', cause };
+    return { state: 'refused', cause, resend: REDIRECT.test(cause.message) || NOSCRIPT.test(cause.message) };
   }
   if (accepted(command, result)) return { state: 'ok' };
   return { state: 'unknown', cause: new Error(`unexpected reply ${JSON.stringify(result)}`) };
 }
 
+/**
+ * How a pipeline sends versioned commands. `first`: SCRIPT LOAD for each script the pipeline
+ * uses, then EVALSHA, all in the same pipeline: the node has the script by the time EVALSHA
+ * arrives (a fresh node, restart or SCRIPT FLUSH would otherwise answer NOSCRIPT), at the cost
+ * of one script body per script per pipeline, not per command. `resend`: EVAL with the body,
+ * since a redirect may lead to a node without the script, and a resend pipeline must hold only
+ * keyed commands for ioredis to follow MOVED/ASK for it.
+ */
+type Mode = 'first' | 'resend';
+
 /** Send `indices` of `commands` as one pipeline; fill `outcomes` at those indices. */
 async function runPipeline(
   client: RedisClientLike,
-  commands: readonly CacheCommand[],
+  commands: readonly Command[],
   indices: readonly number[],
   outcomes: Outcome[],
+  mode: Mode,
 ): Promise<void> {
+  const sent: number[] = [];
   let replies: PipelineReply[] | null;
+  let preamble = 0;
   try {
     const pipeline = client.pipeline();
+    if (mode === 'first' && typeof pipeline.script === 'function') {
+      const scripts = new Set<LuaScript>();
+      for (const index of indices) {
+        const command = commands[index];
+        const script = command === undefined ? undefined : scriptOf(command);
+        if (script !== undefined) scripts.add(script);
+      }
+      for (const script of scripts) pipeline.script('LOAD', script.body);
+      preamble = scripts.size;
+    }
     for (const index of indices) {
       const command = commands[index];
-      if (command !== undefined) queue(pipeline, command);
+      if (command === undefined) continue;
+      const reason = unsendable(pipeline, command);
+      if (reason !== undefined) {
+        outcomes[index] = { state: 'refused', cause: new Error(reason), resend: false };
+        continue;
+      }
+      queue(pipeline, command, mode === 'resend');
+      sent.push(index);
     }
+    if (sent.length === 0) return;
     replies = await pipeline.exec();
   } catch (error) {
     const cause = toError(error);
-    for (const index of indices) outcomes[index] = { state: 'unknown', cause };
+    for (const index of sent) outcomes[index] = { state: 'unknown', cause };
     return;
   }
-  indices.forEach((index, position) => {
+  // A failed SCRIPT LOAD needs no handling here: the EVALSHA after it answers NOSCRIPT, which
+  // is resent by EVAL.
+  sent.forEach((index, position) => {
     const command = commands[index];
     if (command === undefined) return;
     outcomes[index] =
       replies === null
         ? { state: 'unknown', cause: new Error('the pipeline was aborted (exec returned null)') }
-        : outcomeOf(command, replies[position]);
+        : outcomeOf(command, replies[preamble + position]);
   });
 }
 
@@ -105,7 +189,7 @@ async function runPipeline(
  * group and ioredis follows the MOVED reply for it.
  */
 export function groupByNode(
-  commands: readonly CacheCommand[],
+  commands: readonly Command[],
   indices: readonly number[],
   slots: ReadonlyArray<ReadonlyArray<string> | undefined>,
 ): number[][] {
@@ -124,7 +208,7 @@ export function groupByNode(
 }
 
 /** Group positions by hash slot, in order: a pipeline ioredis can redirect as a whole. */
-function groupBySlot(commands: readonly CacheCommand[], indices: readonly number[]): number[][] {
+function groupBySlot(commands: readonly Command[], indices: readonly number[]): number[][] {
   const groups = new Map<number, number[]>();
   for (const index of indices) {
     const command = commands[index];
@@ -138,17 +222,17 @@ function groupBySlot(commands: readonly CacheCommand[], indices: readonly number
 }
 
 /**
- * Positions refused with a redirect that are safe to resend: resending is only safe when no later
+ * Positions refused with a redirect or NOSCRIPT that are safe to resend: only when no later
  * command on the same key may have taken effect, or the resend would overwrite newer data.
  */
-function resendable(commands: readonly CacheCommand[], outcomes: readonly Outcome[]): number[] {
+function resendable(commands: readonly Command[], outcomes: readonly Outcome[]): number[] {
   const laterMayHaveApplied = new Set<string>();
   const picked: number[] = [];
   for (let index = commands.length - 1; index >= 0; index--) {
     const command = commands[index];
     const outcome = outcomes[index];
     if (command === undefined || outcome === undefined) continue;
-    if (outcome.state === 'refused' && outcome.redirect && !laterMayHaveApplied.has(command.key)) picked.push(index);
+    if (outcome.state === 'refused' && outcome.resend && !laterMayHaveApplied.has(command.key)) picked.push(index);
     if (outcome.state !== 'refused') laterMayHaveApplied.add(command.key);
   }
   return picked.reverse();
@@ -160,11 +244,12 @@ const HINTS: readonly [RegExp, string][] = [
   [/^READONLY/, 'the connection points at a replica; use the primary or configuration endpoint'],
   [/^OOM/, 'the server reached maxmemory; raise it or choose an evicting maxmemory-policy'],
   [/^(MOVED|ASK|TRYAGAIN)/, 'the cluster slot kept moving while the batch ran; a retry of the batch will apply it'],
+  [/^NOSCRIPT/, 'the server kept dropping its script cache; a retry of the batch will apply it'],
   [/invalid expire time/, 'ttlSeconds must be a positive whole number'],
   [/timed out/i, 'no reply within the command timeout; raise commandTimeoutMs or check the network path'],
 ];
 
-function hintFor(message: string): string {
+export function hintFor(message: string): string {
   const hint = HINTS.find(([pattern]) => pattern.test(message));
   return hint ? ` (${hint[1]})` : '';
 }
@@ -174,7 +259,7 @@ function describeKey(key: string): string {
 }
 
 /** The public result for a failed command: refused by the server, or outcome unknown. */
-export function failure(command: CacheCommand, cause: Error, refused: boolean, adapter = 'redis'): CommandResult {
+export function failure(command: Command, cause: Error, refused: boolean, adapter = 'redis'): CommandResult {
   const name = commandName(command);
   const context = { key: command.key, command: name };
   if (refused) {
@@ -199,36 +284,31 @@ export function failure(command: CacheCommand, cause: Error, refused: boolean, a
 
 /**
  * Execute `commands` on `client`: standalone, one pipeline; cluster, one pipeline per node sent
- * concurrently, then commands redirected by a moving slot resent (by slot, so ioredis can follow
- * MOVED/ASK for each pipeline) when resending cannot reorder writes to a key.
+ * concurrently. Then commands the server asked for again (cluster slot moved: MOVED/ASK/TRYAGAIN;
+ * no script: NOSCRIPT) are resent when that cannot reorder writes to a key, grouped by slot so
+ * ioredis can follow MOVED/ASK for each pipeline, versioned ones by EVAL.
  */
-export async function executeBatch(
-  client: RedisClientLike,
-  commands: readonly CacheCommand[],
-  adapter = 'redis',
-): Promise<CommandResult[]> {
+export async function executeBatch(client: RedisClientLike, commands: readonly Command[], adapter = 'redis'): Promise<CommandResult[]> {
   if (commands.length === 0) return [];
   const outcomes: Outcome[] = new Array<Outcome>(commands.length);
   const all = commands.map((_, index) => index);
   const cluster = asCluster(client);
-  if (cluster === undefined) {
-    await runPipeline(client, commands, all, outcomes);
-  } else {
-    if (cluster.slots.length === 0) {
-      // ioredis fills the slot map on connect; an empty pipeline's exec() waits for that.
-      try {
-        await cluster.pipeline().exec();
-      } catch (error) {
-        const cause = toError(error);
-        return commands.map((command) => failure(command, cause, false, adapter));
-      }
+  if (cluster !== undefined && cluster.slots.length === 0) {
+    // ioredis fills the slot map on connect; an empty pipeline's exec() waits for that.
+    try {
+      await cluster.pipeline().exec();
+    } catch (error) {
+      const cause = toError(error);
+      return commands.map((command) => failure(command, cause, false, adapter));
     }
-    await Promise.all(groupByNode(commands, all, cluster.slots).map((group) => runPipeline(client, commands, group, outcomes)));
-    for (let round = 0; round < MAX_REDIRECT_ROUNDS; round++) {
-      const again = resendable(commands, outcomes);
-      if (again.length === 0) break;
-      await Promise.all(groupBySlot(commands, again).map((group) => runPipeline(client, commands, group, outcomes)));
-    }
+  }
+  const firstGroups = cluster === undefined ? [all] : groupByNode(commands, all, cluster.slots);
+  await Promise.all(firstGroups.map((group) => runPipeline(client, commands, group, outcomes, 'first')));
+  for (let round = 0; round < MAX_RESEND_ROUNDS; round++) {
+    const again = resendable(commands, outcomes);
+    if (again.length === 0) break;
+    const groups = cluster === undefined ? [again] : groupBySlot(commands, again);
+    await Promise.all(groups.map((group) => runPipeline(client, commands, group, outcomes, 'resend')));
   }
   return commands.map((command, index) => {
     const outcome = outcomes[index];

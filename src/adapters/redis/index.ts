@@ -5,11 +5,13 @@
  * @module
  */
 import type { ConnectionOptions } from 'node:tls';
-import type { CacheAdapter, CacheCommand, CommandResult } from '../../core/commands.js';
+import type { AnyCacheCommand, CommandResult, FillOptions, LeaseOutcome, VersionedCacheAdapter } from '../../core/commands.js';
+import { isCanonicalVersion } from '../../core/versioned.js';
 import { CacheCommandError, CacheUnavailableError, ConfigError } from '../../errors.js';
 import type { RedisClientLike } from './client.js';
 import { type Connection, ownedConnection, type UrlSettings, userConnection } from './connection.js';
-import { executeBatch, failure } from './execute.js';
+import { executeBatch, failure, hintFor, isReplyError, toError } from './execute.js';
+import { FILL, LEASE, type LuaScript } from './scripts.js';
 
 export type { PipelineReply, RedisClientLike, RedisPipelineLike } from './client.js';
 export { keySlot } from './slot.js';
@@ -137,13 +139,57 @@ function connectionFor(options: RedisAdapterOptions): Connection {
   return ownedConnection(resolveUrlOptions(options));
 }
 
-function asError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(String(value));
+/**
+ * Run one single-key script and answer its reply: EVALSHA, then EVAL if the node has no copy
+ * of the script (NOSCRIPT: new node, restart, SCRIPT FLUSH). One command per pipeline, so on a
+ * cluster ioredis follows MOVED/ASK for it. Throws CacheCommandError for an error reply and
+ * CacheUnavailableError when no reply came.
+ */
+async function runScript(client: RedisClientLike, script: LuaScript, key: string, args: readonly string[], adapter: string): Promise<unknown> {
+  const name = `${script.name} script`;
+  for (const useEval of [false, true]) {
+    const pipeline = client.pipeline();
+    if (typeof pipeline.evalsha !== 'function' || typeof pipeline.eval !== 'function') {
+      throw new CacheCommandError(`${name} on ${JSON.stringify(key)} needs evalsha/eval on the client's pipelines`, { key, command: name });
+    }
+    if (useEval) pipeline.eval(script.body, 1, key, ...args);
+    else pipeline.evalsha(script.sha, 1, key, ...args);
+    let replies: Awaited<ReturnType<typeof pipeline.exec>>;
+    try {
+      replies = await pipeline.exec();
+    } catch (error) {
+      const cause = toError(error);
+      throw new CacheUnavailableError(`Redis did not answer ${name} on ${JSON.stringify(key)}: ${cause.message}${hintFor(cause.message)}`, { adapter }, { cause });
+    }
+    const reply = replies?.[0];
+    if (reply === undefined) throw new CacheUnavailableError(`Redis returned no reply to ${name} on ${JSON.stringify(key)}`, { adapter });
+    const [error, result] = reply;
+    if (!error) return result;
+    const cause = toError(error);
+    if (!useEval && isReplyError(cause) && cause.message.startsWith('NOSCRIPT')) continue;
+    if (isReplyError(cause)) {
+      throw new CacheCommandError(`Redis refused ${name} on ${JSON.stringify(key)}: ${cause.message}${hintFor(cause.message)}`, { key, command: name }, { cause });
+    }
+    throw new CacheUnavailableError(`Redis did not answer ${name} on ${JSON.stringify(key)}: ${cause.message}${hintFor(cause.message)}`, { adapter }, { cause });
+  }
+  throw new CacheCommandError(`Redis kept answering NOSCRIPT to ${name} on ${JSON.stringify(key)}`, { key, command: name });
+}
+
+const asInteger = (value: unknown): number => (typeof value === 'number' ? value : Number(value));
+const asText = (value: unknown): string | undefined =>
+  typeof value === 'string' ? value : value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : undefined;
+
+function positiveMs(name: string, key: string, ms: number): string {
+  if (!Number.isFinite(ms) || ms <= 0) {
+    throw new CacheCommandError(`${name} on ${JSON.stringify(key)}: a positive duration is required, got ${String(ms)}`, { key, command: name });
+  }
+  return String(Math.max(1, Math.round(ms)));
 }
 
 /**
- * Create a Redis/Valkey {@link CacheAdapter}. Each batch goes out as one pipeline per node
- * (one on a standalone server), commands in order; each command's result is reported on its own.
+ * Create a Redis/Valkey cache adapter. Each batch goes out as one pipeline per node (one on a
+ * standalone server), commands in order; each command's result is reported on its own. It also
+ * runs versioned commands and reader leases, each a Lua script on its key's node.
  *
  * Created from a `url`, the adapter builds its ioredis client on first use and reuses it for
  * every later invocation of a warm Lambda environment; `close()` ends it. Created from a
@@ -166,19 +212,20 @@ function asError(value: unknown): Error {
  * const adapter = redisAdapter({ client });
  * ```
  */
-export function redisAdapter(options: RedisAdapterOptions): CacheAdapter {
+export function redisAdapter(options: RedisAdapterOptions): VersionedCacheAdapter {
   const connection = connectionFor(options);
   const name = 'redis';
   return {
     name,
-    async execute(commands: readonly CacheCommand[]): Promise<CommandResult[]> {
+    capabilities: { versioned: true },
+    async execute(commands: readonly AnyCacheCommand[]): Promise<CommandResult[]> {
       if (commands.length === 0) return [];
       let client: RedisClientLike;
       try {
         client = await connection.acquire();
       } catch (error) {
         if (error instanceof ConfigError) throw error;
-        const cause = asError(error);
+        const cause = toError(error);
         return commands.map((command) => failure(command, cause, false, name));
       }
       return executeBatch(client, commands, name);
@@ -189,12 +236,29 @@ export function redisAdapter(options: RedisAdapterOptions): CacheAdapter {
         const value = await client.get(key);
         return value ?? undefined;
       } catch (error) {
-        const cause = asError(error);
-        if (cause.name === 'ReplyError') {
+        const cause = toError(error);
+        if (isReplyError(cause)) {
           throw new CacheCommandError(`Redis refused GET ${JSON.stringify(key)}: ${cause.message}`, { key, command: 'GET' }, { cause });
         }
         throw new CacheUnavailableError(`Redis did not answer GET ${JSON.stringify(key)}: ${cause.message}`, { adapter: name }, { cause });
       }
+    },
+    async lease(key: string, token: string, ttlMs: number): Promise<LeaseOutcome> {
+      const ttl = positiveMs('lease', key, ttlMs);
+      const reply = await runScript(await connection.acquire(), LEASE, key, [token, ttl], name);
+      if (!Array.isArray(reply)) throw new CacheCommandError(`unexpected reply to lease on ${JSON.stringify(key)}: ${JSON.stringify(reply)}`, { key, command: 'lease script' });
+      return asInteger(reply[0]) === 1 ? { granted: true } : { granted: false, stored: asText(reply[1]) };
+    },
+    async fill(key: string, token: string, value: string | undefined, fillOptions: FillOptions = {}): Promise<boolean> {
+      const { version, ttlSeconds } = fillOptions;
+      if (version !== undefined && !isCanonicalVersion(version)) {
+        throw new CacheCommandError(`fill on ${JSON.stringify(key)}: version ${JSON.stringify(version)} is not a canonical decimal integer`, { key, command: 'fill script' });
+      }
+      const args =
+        value === undefined
+          ? [token, 'r', '', '', '']
+          : [token, 'f', value, ttlSeconds === undefined ? '' : positiveMs('fill', key, ttlSeconds * 1000), version ?? ''];
+      return asInteger(await runScript(await connection.acquire(), FILL, key, args, name)) === 1;
     },
     close: () => connection.close(),
   };
