@@ -22,6 +22,8 @@ interface Pair {
   blackholed: boolean;
   /** While black-holed: answer the client's next bytes with a TCP RST (a NAT that forgot the flow). */
   resetOnData: boolean;
+  /** Client bytes held back (a partition that will heal), delivered by `releaseHeld()`. */
+  held: Buffer[] | undefined;
 }
 
 export interface FaultProxy {
@@ -52,6 +54,14 @@ export interface FaultProxy {
    * does), else they vanish (what a Hyperplane ENI or a partition does).
    */
   blackholeOpen(options?: { reset?: boolean }): void;
+  /**
+   * Hold back client bytes on the connections open now (a partition): the server gets nothing
+   * and answers nothing. If the client gives up and closes, the server side stays open, as the
+   * client's kernel keeps retransmitting the data it already accepted. New connections work.
+   */
+  holdOpen(): void;
+  /** The partition heals: deliver everything held, in order, then close what the client closed. */
+  releaseHeld(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -82,7 +92,7 @@ export async function startFaultProxy(upstream: { host: string; port: number }):
       return;
     }
     const upstreamSocket = connect({ host: upstream.host, port: upstreamPort });
-    const pair: Pair = { client, upstream: upstreamSocket, blackholed: false, resetOnData: false };
+    const pair: Pair = { client, upstream: upstreamSocket, blackholed: false, resetOnData: false, held: undefined };
     pairs.add(pair);
     client.setNoDelay(true);
     upstreamSocket.setNoDelay(true);
@@ -92,6 +102,10 @@ export async function startFaultProxy(upstream: { host: string; port: number }):
         return;
       }
       if (cutting) return;
+      if (pair.held) {
+        pair.held.push(chunk);
+        return;
+      }
       const before = clientBytes;
       clientBytes += chunk.length;
       if (cutAt !== undefined && clientBytes >= cutAt) {
@@ -111,17 +125,26 @@ export async function startFaultProxy(upstream: { host: string; port: number }):
       upstreamSocket.write(chunk);
     });
     upstreamSocket.on('data', (chunk: Buffer) => {
-      if (!pair.blackholed) client.write(chunk);
+      if (!pair.blackholed && !pair.held) client.write(chunk);
     });
     const end = () => {
       if (!pairs.has(pair)) return;
+      if (pair.held && !upstreamSocket.destroyed) return; // delivered on release
       pairs.delete(pair);
       client.destroy();
       upstreamSocket.destroy();
     };
     client.on('close', end);
     upstreamSocket.on('close', end);
-    client.on('error', () => undefined);
+    client.on('error', (error: NodeJS.ErrnoException) => {
+      // A client that aborts with a reset (SO_LINGER 0) makes its kernel discard what the
+      // partition held back: nothing arrives late.
+      if (error.code === 'ECONNRESET' && pair.held) {
+        pair.held = undefined;
+        pairs.delete(pair);
+        upstreamSocket.destroy();
+      }
+    });
     upstreamSocket.on('error', () => undefined);
   });
   await new Promise<void>((resolve, reject) => {
@@ -155,6 +178,29 @@ export async function startFaultProxy(upstream: { host: string; port: number }):
         pair.blackholed = true;
         pair.resetOnData = options.reset === true;
       }
+    },
+    holdOpen() {
+      for (const pair of pairs) pair.held = [];
+    },
+    async releaseHeld() {
+      const flushes: Promise<void>[] = [];
+      for (const pair of [...pairs]) {
+        const held = pair.held;
+        if (held === undefined) continue;
+        pair.held = undefined;
+        flushes.push(
+          new Promise<void>((resolve) => {
+            pair.upstream.write(Buffer.concat(held), () => resolve());
+          }).then(() => {
+            if (pair.client.destroyed) {
+              // Give the server a moment to read before the FIN, as a late TCP delivery would.
+              pair.upstream.end();
+              pairs.delete(pair);
+            }
+          }),
+        );
+      }
+      await Promise.all(flushes);
     },
     async close() {
       for (const pair of [...pairs]) destroyPair(pair);

@@ -15,6 +15,7 @@ import type { ProcessResult } from '../../src/lambda/handler.js';
 import { type CacheState, deliverLikeLambda, faultRules, modelState, processorFor, resumeIndex, userStream } from '../helpers/fault-model.js';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
 import { type MemcachedPool, startMemcachedPool } from '../helpers/memcached-servers.js';
+import { insert, modify } from '../helpers/records.js';
 
 let pool: MemcachedPool;
 let proxies: FaultProxy[];
@@ -121,5 +122,40 @@ describe('Memcached faults through the handler', () => {
     expect(proxies.some((p, i) => p.accepted() > (accepted[i] ?? 0))).toBe(true);
     const keys = keysOf(one, two);
     expect(await memcachedState(keys)).toEqual(values(await modelState(one, two), keys));
+  });
+});
+
+// KNOWN GAP (memcached adapter; any adapter that replaces a connection with unanswered writes),
+// kept out of the default run until fixed: when replies time out, the adapter replaces its
+// client and closes the old connection gracefully. The writes it had sent stay in the kernel's
+// send queue and are retransmitted; if the partition heals within TCP's retransmission window
+// (~15 min) they reach the server AFTER the retry and AFTER newer batches, and the old value
+// stays cached until its TTL. Measured here: the cache ends with "A" where the table says "B".
+// Fixes: abandon such connections with a reset (socket.resetAndDestroy(), i.e. SO_LINGER 0) so
+// the kernel drops what was never acknowledged (this proxy models that: a reset discards held
+// bytes); and/or versioned rules, which refuse an older write. DDB_CACHE_SYNC_KNOWN_GAPS=1 runs it.
+describe('Memcached: a partition that heals after the adapter replaced its connection', () => {
+  it.runIf(process.env['DDB_CACHE_SYNC_KNOWN_GAPS'] === '1')('late delivery of a timed-out write does not overwrite newer values', async () => {
+    const processor = processorFor(adapter);
+    const user = { pk: 'late-1', type: 'User', email: 'late-1@example.com', name: 'v0' };
+    const v = (name: string) => ({ ...user, name });
+    const zero = [insert(v('v0'))];
+    expect((await processor.process({ Records: zero })).batchItemFailures).toEqual([]);
+    const home = homeOf('user:late-1');
+    // Partition: what the client sends on its open connections is held, not lost.
+    proxies[home]?.holdOpen();
+    const a = [modify(v('v0'), v('A'))];
+    const first = await processor.process({ Records: a });
+    expect(first.failedIndex).toBe(0);
+    // Lambda retries A (the adapter has replaced its client), then the stream moves on to B.
+    expect((await processor.process({ Records: a })).batchItemFailures).toEqual([]);
+    const b = [modify(v('A'), v('B'))];
+    expect((await processor.process({ Records: b })).batchItemFailures).toEqual([]);
+    expect(JSON.parse((await reader.get('user:late-1')) ?? '{}')).toMatchObject({ name: 'B' });
+    // The partition heals: the first attempt's write of A reaches the server now.
+    await proxies[home]?.releaseHeld();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const keys = keysOf(zero, a, b);
+    expect(await memcachedState(keys)).toEqual(values(await modelState(zero, a, b), keys));
   });
 });
