@@ -252,8 +252,12 @@ export function textCommand(
  * Seconds left before `key` (already mapped with `memcachedKey`) expires on the server at
  * `address`, read with the meta protocol (`mg <key> t`). `undefined` for no expiry or no key.
  */
-export async function memcachedTtl(address: string, key: string): Promise<number | undefined> {
-  const reply = await textCommand(address, `mg ${key} t`);
+export async function memcachedTtl(
+  address: string,
+  key: string,
+  options: { readonly tls?: { readonly ca: string } } = {},
+): Promise<number | undefined> {
+  const reply = await textCommand(address, `mg ${key} t`, options);
   if (reply.startsWith('EN')) return undefined;
   const match = /^HD t(-?\d+)/.exec(reply);
   if (!match?.[1]) throw new Error(`unexpected mg reply: ${JSON.stringify(reply)}`);

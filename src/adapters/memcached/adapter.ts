@@ -3,11 +3,13 @@
  *
  * @module
  */
+import type { ConnectionOptions } from 'node:tls';
 import type { CacheAdapter, CacheCommand, CommandResult } from '../../core/commands.js';
 import { CacheCommandError, CacheUnavailableError, ConfigError } from '../../errors.js';
 import { MemcachedValueTooLargeError } from './errors.js';
 import { memcachedExpiration } from './expiry.js';
 import { memcachedKey } from './key.js';
+import { openTlsTunnel, type TlsTunnel } from './tls-tunnel.js';
 
 /**
  * The smallest client the adapter needs: the promise forms of memjs `Client#set`, `#delete` and
@@ -96,6 +98,14 @@ export interface MemcachedServersOptions extends CommonOptions {
   readonly failoverTimeSeconds?: number;
   /** TCP keep-alive on the connections. Default `false`. */
   readonly keepAlive?: boolean;
+  /**
+   * Connect with TLS (ElastiCache Memcached with in-transit encryption). memjs has no TLS, so the
+   * adapter opens one loopback listener per server inside the function and carries each memjs
+   * connection over TLS to the server. `true` uses Node's default CAs and checks the server name;
+   * an object is passed to `tls.connect` (e.g. `{ ca }` for a private CA). Default: plain TCP.
+   * Not for ElastiCache Serverless: it refuses the binary protocol that memjs speaks.
+   */
+  readonly tls?: boolean | ConnectionOptions;
 }
 
 /** Options for {@link memcachedAdapter}: either your `client` or a `servers` list. */
@@ -104,6 +114,8 @@ export type MemcachedAdapterOptions = MemcachedClientOptions | MemcachedServersO
 /** A client the adapter created, which it must close. */
 interface OwnedClient extends MemcachedClient {
   close(): void;
+  /** The last TLS problem towards any server, when the client runs through TLS tunnels. */
+  transportProblem?(): string | undefined;
 }
 
 /** See {@link CommonOptions.maxValueBytes}. */
@@ -111,6 +123,8 @@ export const DEFAULT_MAX_VALUE_BYTES = 1_048_576 - 512;
 const DEFAULT_TIMEOUT_SECONDS = 1;
 const DEFAULT_CONNECT_TIMEOUT_SECONDS = 1;
 const DEFAULT_CLIENT_DEADLINE_SECONDS = 5;
+/** Commands issued per turn of the event loop (see `execute`). */
+const ISSUE_SLICE = 256;
 
 const SERVER_ENTRY = /^(?:[^@,\s]+@)?[^@:,\s]+(?::(\d{1,5}))?$/;
 
@@ -189,7 +203,7 @@ export function memcachedAdapter(options: MemcachedAdapterOptions): CacheAdapter
       // memjs resolves false for a key that was not there: the delete still succeeded.
       return attempt(() => client.delete(key)).then(
         (): CommandResult => ({ ok: true }),
-        (error: unknown) => commandFailure(command, error, maxValueBytes),
+        (error: unknown) => commandFailure(command, error, maxValueBytes, owned?.transportProblem?.()),
       );
     }
     const bytes = Buffer.byteLength(command.value, 'utf8');
@@ -229,7 +243,7 @@ export function memcachedAdapter(options: MemcachedAdapterOptions): CacheAdapter
               }),
             }
           : { ok: true },
-      (error: unknown) => commandFailure(command, error, maxValueBytes),
+      (error: unknown) => commandFailure(command, error, maxValueBytes, owned?.transportProblem?.()),
     );
   };
 
@@ -238,9 +252,15 @@ export function memcachedAdapter(options: MemcachedAdapterOptions): CacheAdapter
     async execute(commands: readonly CacheCommand[]): Promise<CommandResult[]> {
       if (commands.length === 0) return [];
       const client = await clientFor();
-      // Issue every command before awaiting any: memjs queues each request on its server's
-      // connection immediately, so the whole batch is in flight at once.
-      const pending = commands.map((command) => run(client, command));
+      // Issue every command before awaiting any answer: memjs writes each request to its
+      // server's connection as it is issued, so the whole batch is in flight at once. Between
+      // slices the event loop runs once, so that on a slow (small) function a long issuing loop
+      // cannot starve the connect callback and the replies until memjs's timers call them lost.
+      const pending: Promise<CommandResult>[] = [];
+      for (let start = 0; start < commands.length; start += ISSUE_SLICE) {
+        if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        for (const command of commands.slice(start, start + ISSUE_SLICE)) pending.push(run(client, command));
+      }
       const { expired, cancel } = deadline(deadlineMs);
       try {
         return await Promise.all(
@@ -326,7 +346,12 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function commandFailure(command: CacheCommand, error: unknown, maxValueBytes: number): CommandResult {
+function commandFailure(
+  command: CacheCommand,
+  error: unknown,
+  maxValueBytes: number,
+  transportProblem: string | undefined,
+): CommandResult {
   const message = describe(error);
   if (command.kind === 'set' && /value too large/i.test(message)) {
     // memcached unlinks the old item when it refuses a value as too large (checked against 1.6).
@@ -350,7 +375,7 @@ function commandFailure(command: CacheCommand, error: unknown, maxValueBytes: nu
   const answered = message.startsWith('MemJS ');
   const text = answered
     ? `memcached refused ${command.kind} of key ${JSON.stringify(command.key)}: ${message}`
-    : `memcached ${command.kind} of key ${JSON.stringify(command.key)} failed, outcome unknown: ${message}. Check that the function reaches the servers (VPC subnets, security group, port) and that they are up`;
+    : `memcached ${command.kind} of key ${JSON.stringify(command.key)} failed, outcome unknown: ${message}${transportProblem === undefined ? '' : ` (TLS: ${transportProblem})`}. Check that the function reaches the servers (VPC subnets, security group, port) and that they are up`;
   return { ok: false, error: new CacheCommandError(text, { key: command.key, command: command.kind }, { cause: error }) };
 }
 
@@ -411,16 +436,38 @@ async function createMemjsClient(options: MemcachedServersOptions): Promise<Owne
       cause,
     });
   }
-  const servers = options.servers
+  const entries = options.servers
     .split(',')
     .map((entry) => entry.trim())
-    .filter((entry) => entry !== '')
-    .join(',');
-  return memjs.Client.create(servers, {
+    .filter((entry) => entry !== '');
+  const connectTimeoutSeconds = options.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_SECONDS;
+  const tunnels: TlsTunnel[] = [];
+  const dialed: string[] = [];
+  if (options.tls !== undefined && options.tls !== false) {
+    const tlsOptions = options.tls === true ? {} : options.tls;
+    try {
+      // One tunnel per entry, in the same order: memjs hashes keys over list positions, so keys
+      // map to the same servers as they would with the real addresses.
+      for (const entry of entries) {
+        const at = entry.lastIndexOf('@');
+        const credentials = at < 0 ? '' : entry.slice(0, at + 1);
+        const [host = '', port = '11211'] = entry.slice(at + 1).split(':');
+        const tunnel = await openTlsTunnel(host, Number(port), tlsOptions, connectTimeoutSeconds * 1000);
+        tunnels.push(tunnel);
+        dialed.push(`${credentials}${tunnel.address}`);
+      }
+    } catch (error) {
+      await Promise.all(tunnels.map((tunnel) => tunnel.close()));
+      throw error;
+    }
+  } else {
+    dialed.push(...entries);
+  }
+  const client = memjs.Client.create(dialed.join(','), {
     // memjs counts attempts here: 1 means no retry inside the invocation (see the docs).
     retries: 1,
     timeout: options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
-    conntimeout: options.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_SECONDS,
+    conntimeout: connectTimeoutSeconds,
     failover: options.failover ?? false,
     failoverTime: options.failoverTimeSeconds ?? 60,
     keepAlive: options.keepAlive ?? false,
@@ -432,4 +479,16 @@ async function createMemjsClient(options: MemcachedServersOptions): Promise<Owne
     ...(options.username === undefined ? {} : { username: options.username }),
     ...(options.password === undefined ? {} : { password: options.password }),
   });
+  if (tunnels.length === 0) return client;
+  return {
+    set: (key, value, setOptions) => client.set(key, value, setOptions),
+    delete: (key) => client.delete(key),
+    get: (key) => client.get(key),
+    options: client.options,
+    close: () => {
+      client.close();
+      for (const tunnel of tunnels) void tunnel.close();
+    },
+    transportProblem: () => tunnels.map((tunnel) => tunnel.lastError()?.message).find((message) => message !== undefined),
+  };
 }
