@@ -1,0 +1,249 @@
+/**
+ * Batch cost over a network: the same variants as the throughput benchmark, through a local
+ * TCP proxy that adds a round-trip time (0.5 ms and 2 ms by default, a Lambda in a VPC talking
+ * to ElastiCache in the same or another Availability Zone), plus the round trips each batch
+ * needs, counted at the proxy.
+ *
+ * Run: `npm run bench:latency` (options: `--runs 5 --sizes 100,1000,10000 --rtts 0.5,2`).
+ *
+ * Round trips are counted in a separate pass with a 200 ms RTT, far longer than any pause of the
+ * client between two writes of one pipeline (GC, a loaded machine), so each flight the proxy
+ * counts is a wait for the server (see `lib/delay-proxy.ts`). The naive port is counted on a
+ * 20-record batch, since it needs one RTT per record.
+ *
+ * @module
+ */
+import { performance } from 'node:perf_hooks';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { Redis } from 'ioredis';
+import memjs from 'memjs';
+import { memcachedAdapter } from '../src/adapters/memcached/index.js';
+import { redisAdapter } from '../src/adapters/redis/index.js';
+import type { CacheAdapter, CacheCommand } from '../src/core/commands.js';
+import { planCommands } from '../src/core/plan.js';
+import { createStreamHandler } from '../src/lambda/handler.js';
+import { startMemcached } from '../test/helpers/memcached-servers.js';
+import { startRedis } from '../test/helpers/redis-servers.js';
+import type { ProxyCounts } from './lib/delay-proxy.js';
+import { startProxyInWorker, type WorkerProxy } from './lib/proxy.js';
+import { argValue, fmt, intArg, intListArg, machineInfo, median, printMachine, printTable, saveResult } from './lib/report.js';
+import {
+  ceilingMemcached,
+  ceilingRedis,
+  classicMemcachedHandler,
+  classicRedisHandler,
+  makeEvent,
+  naiveHandler,
+  plainCommands,
+  rules,
+} from './lib/workload.js';
+
+const VARIANTS = ['ours', 'ceiling', 'classic', 'naive'] as const;
+type Variant = (typeof VARIANTS)[number];
+type Runner = (event: DynamoDBStreamEvent, commands: readonly CacheCommand[]) => Promise<void>;
+/** Largest batch the naive port is timed on: beyond it one run takes many seconds per RTT. */
+const NAIVE_MAX = 1_000;
+/** One-way delay of the counting pass (RTT 200 ms): far longer than any pause of the client. */
+const COUNTING_DELAY_MS = 100;
+/** The naive port is counted on a batch this small (it needs one RTT per record). */
+const NAIVE_COUNT_RECORDS = 20;
+
+const toPlain = (image: Record<string, unknown>) => unmarshall(image as Parameters<typeof unmarshall>[0]);
+
+interface Target {
+  readonly name: 'redis' | 'memcached';
+  /** Build the runners against a cache reachable on `port`. */
+  readonly runners: (port: number) => { runners: Record<Variant, Runner>; close: () => Promise<void> };
+}
+
+function oursRunner(adapter: CacheAdapter): Runner {
+  const handler = createStreamHandler({ adapter, rules, logger: false, metrics: false });
+  return async (event) => {
+    const { batchItemFailures } = await handler(event);
+    if (batchItemFailures.length > 0) throw new Error(`ours reported ${batchItemFailures.length} failures`);
+  };
+}
+
+const redisTarget: Target = {
+  name: 'redis',
+  runners: (port) => {
+    const adapter = redisAdapter({ url: `redis://127.0.0.1:${port}` });
+    const ceilingClient = new Redis(port, '127.0.0.1');
+    const naiveClient = new Redis(port, '127.0.0.1');
+    return {
+      runners: {
+        ours: oursRunner(adapter),
+        ceiling: (_, commands) => ceilingRedis(ceilingClient, commands),
+        classic: classicRedisHandler(() => new Redis(port, '127.0.0.1')),
+        naive: naiveHandler(toPlain, (kind, key, value) => (kind === 'delete' ? naiveClient.del(key) : naiveClient.set(key, value, 'EX', 3600))),
+      },
+      close: async () => {
+        await adapter.close();
+        ceilingClient.disconnect();
+        naiveClient.disconnect();
+      },
+    };
+  },
+};
+
+const memcachedTarget: Target = {
+  name: 'memcached',
+  runners: (port) => {
+    const servers = `127.0.0.1:${port}`;
+    const adapter = memcachedAdapter({ servers });
+    const create = () => memjs.Client.create(servers, { expires: 0 });
+    const ceilingClient = create();
+    const naiveClient = create();
+    return {
+      runners: {
+        ours: oursRunner(adapter),
+        ceiling: (_, commands) => ceilingMemcached(ceilingClient, commands),
+        classic: classicMemcachedHandler(create),
+        naive: naiveHandler(toPlain, (kind, key, value) => (kind === 'delete' ? naiveClient.delete(key) : naiveClient.set(key, value, { expires: 3600 }))),
+      },
+      close: async () => {
+        await adapter.close();
+        ceilingClient.close();
+        naiveClient.close();
+      },
+    };
+  },
+};
+
+interface Batch {
+  readonly size: number;
+  readonly event: DynamoDBStreamEvent;
+  readonly commands: CacheCommand[];
+}
+
+function batches(sizes: readonly number[]): Batch[] {
+  return sizes.map((size) => {
+    const event = makeEvent(size);
+    const commands = plainCommands(planCommands(event.Records, rules).flatMap((plan) => [...plan.commands]));
+    return { size, event, commands };
+  });
+}
+
+interface TimingRow {
+  readonly target: string;
+  readonly rttMs: number;
+  readonly size: number;
+  /** Median milliseconds per batch, per variant (undefined: not run). */
+  readonly batchMs: Partial<Record<Variant, number>>;
+}
+
+async function timeBatches(target: Target, server: number, rttMs: number, all: readonly Batch[], runs: number): Promise<TimingRow[]> {
+  const proxy = await startProxyInWorker({ targetPort: server, oneWayDelayMs: rttMs / 2 });
+  const { runners, close } = target.runners(proxy.port);
+  const rows: TimingRow[] = [];
+  try {
+    for (const batch of all) {
+      const variants = VARIANTS.filter((v) => v !== 'naive' || batch.size <= NAIVE_MAX);
+      for (const variant of variants) await runners[variant](batch.event, batch.commands); // warm-up: connect, JIT
+      const times: Record<string, number[]> = {};
+      for (let run = 0; run < runs; run++) {
+        const order = variants.map((_, i) => variants[(i + run) % variants.length] as Variant);
+        for (const variant of order) {
+          const start = performance.now();
+          await runners[variant](batch.event, batch.commands);
+          (times[variant] ??= []).push(performance.now() - start);
+        }
+      }
+      const batchMs: Partial<Record<Variant, number>> = {};
+      for (const variant of variants) batchMs[variant] = median(times[variant] ?? []);
+      process.stderr.write(`${target.name} rtt ${rttMs} ms, ${batch.size} records: ${variants.map((v) => `${v}=${fmt(batchMs[v])} ms`).join(' ')}\n`);
+      rows.push({ target: target.name, rttMs, size: batch.size, batchMs });
+    }
+  } finally {
+    await close();
+    await proxy.close();
+  }
+  return rows;
+}
+
+interface CountRow {
+  readonly target: string;
+  readonly variant: Variant;
+  readonly size: number;
+  readonly counts: ProxyCounts;
+  /** connections (one handshake each) + request flights. */
+  readonly roundTrips: number;
+}
+
+async function countRoundTrips(target: Target, server: number, all: readonly Batch[]): Promise<CountRow[]> {
+  const proxy: WorkerProxy = await startProxyInWorker({ targetPort: server, oneWayDelayMs: COUNTING_DELAY_MS });
+  const { runners, close } = target.runners(proxy.port);
+  const rows: CountRow[] = [];
+  const naiveBatch = batches([NAIVE_COUNT_RECORDS])[0] as Batch;
+  try {
+    for (const batch of [...all, naiveBatch]) {
+      for (const variant of VARIANTS) {
+        if ((variant === 'naive') !== (batch === naiveBatch)) continue;
+        await runners[variant](batch.event, batch.commands); // warm: connections made, as in a warm Lambda
+        await proxy.reset();
+        await runners[variant](batch.event, batch.commands);
+        const counts = await proxy.counts();
+        rows.push({ target: target.name, variant, size: batch.size, counts, roundTrips: counts.connections + counts.flights });
+      }
+    }
+  } finally {
+    await close();
+    await proxy.close();
+  }
+  return rows;
+}
+
+const runs = intArg('runs', 5);
+const sizes = intListArg('sizes', [100, 1_000, 10_000]);
+const rtts = (argValue('rtts') ?? '0.5,2').split(',').map(Number);
+if (rtts.some((r) => !(r > 0))) throw new Error('--rtts must be positive milliseconds, e.g. 0.5,2');
+const machine = machineInfo();
+printMachine(machine);
+
+const all = batches(sizes);
+const timings: TimingRow[] = [];
+const counts: CountRow[] = [];
+for (const target of [redisTarget, memcachedTarget]) {
+  const redis = target.name === 'redis' ? await startRedis() : undefined;
+  const memcached = target.name === 'memcached' ? await startMemcached() : undefined;
+  const port = redis?.port ?? memcached?.node.port;
+  if (port === undefined) throw new Error('no server started');
+  try {
+    for (const rtt of rtts) timings.push(...(await timeBatches(target, port, rtt, all, runs)));
+    counts.push(...(await countRoundTrips(target, port, all)));
+  } finally {
+    await redis?.stop();
+    await memcached?.stop();
+  }
+}
+
+console.log(`\nmedian of ${runs} runs; the naive port is timed up to ${NAIVE_MAX.toLocaleString('en-US')} records`);
+printTable(
+  'Milliseconds per batch with added RTT (and the batch cost in RTTs)',
+  ['cache', 'RTT ms', 'records', 'ours', 'ceiling', 'classic', 'naive', 'classic/ours', 'naive/ours'],
+  timings.map((row) => {
+    const cell = (v: Variant) => {
+      const ms = row.batchMs[v];
+      return ms === undefined ? '-' : `${fmt(ms, 1)} (${fmt(ms / row.rttMs, 1)})`;
+    };
+    const ours = row.batchMs.ours ?? Number.NaN;
+    return [
+      row.target,
+      String(row.rttMs),
+      fmt(row.size),
+      cell('ours'),
+      cell('ceiling'),
+      cell('classic'),
+      cell('naive'),
+      fmt((row.batchMs.classic ?? Number.NaN) / ours),
+      fmt((row.batchMs.naive ?? Number.NaN) / ours),
+    ];
+  }),
+);
+printTable(
+  `Round trips per warm invocation (counted at the proxy, RTT ${2 * COUNTING_DELAY_MS} ms)`,
+  ['cache', 'variant', 'records', 'new connections', 'request flights', 'round trips', 'request bytes'],
+  counts.map((row) => [row.target, row.variant, fmt(row.size), String(row.counts.connections), String(row.counts.flights), String(row.roundTrips), fmt(row.counts.requestBytes)]),
+);
+saveResult('latency', { machine, runs, rtts, countingRttMs: 2 * COUNTING_DELAY_MS, timings, counts });

@@ -1,0 +1,228 @@
+/**
+ * Batch throughput on loopback: the library's handler next to the raw client's ceiling, the
+ * classic blog Lambda and the naive port, on a real redis-server and a real memcached.
+ *
+ * Run: `npm run bench:throughput` (options: `--runs 7 --sizes 100,1000,10000`).
+ *
+ * Every run times each variant on the same batch, in a rotating order, after a warm-up; ratios
+ * are computed within a run and the medians over runs are reported. Batches of fewer than
+ * 10,000 records are repeated so every timing covers 10,000 records.
+ *
+ * @module
+ */
+import { execFile } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { Redis } from 'ioredis';
+import memjs from 'memjs';
+import { memcachedAdapter } from '../src/adapters/memcached/index.js';
+import { redisAdapter } from '../src/adapters/redis/index.js';
+import type { CacheAdapter, CacheCommand } from '../src/core/commands.js';
+import { planCommands } from '../src/core/plan.js';
+import { createStreamHandler } from '../src/lambda/handler.js';
+import { startMemcached } from '../test/helpers/memcached-servers.js';
+import { startRedis } from '../test/helpers/redis-servers.js';
+import { fmt, intArg, intListArg, machineInfo, median, printMachine, printTable, range, saveResult } from './lib/report.js';
+import {
+  ceilingMemcached,
+  ceilingRedis,
+  classicMemcachedHandler,
+  classicRedisHandler,
+  makeEvent,
+  naiveHandler,
+  plainCommands,
+  rules,
+} from './lib/workload.js';
+
+const execFileAsync = promisify(execFile);
+const toPlain = (image: Record<string, unknown>) => unmarshall(image as Parameters<typeof unmarshall>[0]);
+const RECORDS_PER_TIMING = 10_000;
+
+const VARIANTS = ['ours', 'ceiling', 'classic', 'naive'] as const;
+type Variant = (typeof VARIANTS)[number];
+type Runner = (event: DynamoDBStreamEvent, commands: readonly CacheCommand[]) => Promise<void>;
+
+interface SizeResult {
+  readonly size: number;
+  /** Median records/second per variant. */
+  readonly recordsPerSecond: Record<Variant, number>;
+  /** Median client CPU time (user + system) per record, in microseconds, per variant. */
+  readonly cpuMicrosPerRecord: Record<Variant, number>;
+  /** [min, max] records/second per variant over the runs. */
+  readonly spread: Record<Variant, [number, number]>;
+  /** Medians over runs of the per-run ratios. */
+  readonly oursOverCeiling: number;
+  readonly oursOverClassic: number;
+  readonly oursOverNaive: number;
+  /** Median ms to plan the batch (pure CPU, no I/O). */
+  readonly planMs: number;
+}
+
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
+
+function commandsOf(event: DynamoDBStreamEvent): CacheCommand[] {
+  return plainCommands(
+    planCommands(event.Records, rules).flatMap((plan) => {
+      if (plan.error) throw plan.error;
+      return [...plan.commands];
+    }),
+  );
+}
+
+function oursRunner(adapter: CacheAdapter): Runner {
+  const handler = createStreamHandler({ adapter, rules, logger: false, metrics: false });
+  return async (event) => {
+    const { batchItemFailures } = await handler(event);
+    if (batchItemFailures.length > 0) throw new Error(`ours reported ${batchItemFailures.length} failures`);
+  };
+}
+
+async function measure(
+  label: string,
+  runners: Record<Variant, Runner>,
+  sizes: readonly number[],
+  runs: number,
+): Promise<SizeResult[]> {
+  const results: SizeResult[] = [];
+  for (const size of sizes) {
+    const event = makeEvent(size);
+    const commands = commandsOf(event);
+    const iterations = Math.max(1, Math.ceil(RECORDS_PER_TIMING / size));
+    for (const variant of VARIANTS) await runners[variant](event, commands); // warm-up
+
+    const perRun: Record<Variant, number>[] = [];
+    const cpuPerRun: Record<Variant, number>[] = [];
+    const planTimes: number[] = [];
+    for (let run = 0; run < runs; run++) {
+      const rates = {} as Record<Variant, number>;
+      const cpu = {} as Record<Variant, number>;
+      // Rotate the order so no variant always runs first (cold caches) or last.
+      const order = VARIANTS.map((_, i) => VARIANTS[(i + run) % VARIANTS.length] as Variant);
+      for (const variant of order) {
+        gc();
+        const cpuStart = process.cpuUsage();
+        const start = performance.now();
+        for (let i = 0; i < iterations; i++) await runners[variant](event, commands);
+        const seconds = (performance.now() - start) / 1000;
+        const used = process.cpuUsage(cpuStart);
+        rates[variant] = (size * iterations) / seconds;
+        cpu[variant] = (used.user + used.system) / (size * iterations);
+      }
+      perRun.push(rates);
+      cpuPerRun.push(cpu);
+      gc();
+      const planStart = performance.now();
+      planCommands(event.Records, rules);
+      planTimes.push(performance.now() - planStart);
+      process.stderr.write(`${label} ${size}: run ${run + 1}/${runs} ${VARIANTS.map((v) => `${v}=${Math.round(rates[v])}`).join(' ')}\n`);
+    }
+    const pick = (variant: Variant) => perRun.map((rates) => rates[variant]);
+    const ratio = (other: Variant) => median(perRun.map((rates) => rates.ours / rates[other]));
+    results.push({
+      size,
+      recordsPerSecond: Object.fromEntries(VARIANTS.map((v) => [v, median(pick(v))])) as Record<Variant, number>,
+      cpuMicrosPerRecord: Object.fromEntries(VARIANTS.map((v) => [v, median(cpuPerRun.map((c) => c[v]))])) as Record<Variant, number>,
+      spread: Object.fromEntries(VARIANTS.map((v) => [v, range(pick(v))])) as Record<Variant, [number, number]>,
+      oursOverCeiling: ratio('ceiling'),
+      oursOverClassic: ratio('classic'),
+      oursOverNaive: ratio('naive'),
+      planMs: median(planTimes),
+    });
+  }
+  return results;
+}
+
+async function redisBenchmark(port: number, runs: number): Promise<number> {
+  const rates: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    const { stdout } = await execFileAsync(
+      'redis-benchmark',
+      ['-h', '127.0.0.1', '-p', String(port), '-P', '64', '-c', '1', '-t', 'set', '-n', '100000', '-d', '400', '--csv'],
+      { timeout: 60_000 },
+    );
+    const line = stdout.split('\n').find((l) => l.startsWith('"SET"'));
+    const rate = Number(line?.split(',')[1]?.replace(/"/g, ''));
+    if (!Number.isFinite(rate)) throw new Error(`could not parse redis-benchmark output:\n${stdout}`);
+    rates.push(rate);
+  }
+  return median(rates);
+}
+
+async function benchRedis(sizes: readonly number[], runs: number) {
+  const server = await startRedis();
+  try {
+    const adapter = redisAdapter({ url: server.url });
+    const ceilingClient = new Redis(server.port, server.host);
+    const naiveClient = new Redis(server.port, server.host);
+    const runners: Record<Variant, Runner> = {
+      ours: oursRunner(adapter),
+      ceiling: (_, commands) => ceilingRedis(ceilingClient, commands),
+      classic: classicRedisHandler(() => new Redis(server.port, server.host)),
+      naive: naiveHandler(toPlain, (kind, key, value) => (kind === 'delete' ? naiveClient.del(key) : naiveClient.set(key, value, 'EX', 3600))),
+    };
+    const results = await measure('redis', runners, sizes, runs);
+    const serverLimit = await redisBenchmark(server.port, runs);
+    await adapter.close();
+    ceilingClient.disconnect();
+    naiveClient.disconnect();
+    return { results, serverLimit };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function benchMemcached(sizes: readonly number[], runs: number) {
+  const pool = await startMemcached();
+  try {
+    const adapter = memcachedAdapter({ servers: pool.servers });
+    const create = () => memjs.Client.create(pool.servers, { expires: 0 });
+    const ceilingClient = create();
+    const naiveClient = create();
+    const runners: Record<Variant, Runner> = {
+      ours: oursRunner(adapter),
+      ceiling: (_, commands) => ceilingMemcached(ceilingClient, commands),
+      classic: classicMemcachedHandler(create),
+      naive: naiveHandler(toPlain, (kind, key, value) => (kind === 'delete' ? naiveClient.delete(key) : naiveClient.set(key, value, { expires: 3600 }))),
+    };
+    const results = await measure('memcached', runners, sizes, runs);
+    await adapter.close();
+    ceilingClient.close();
+    naiveClient.close();
+    return { results };
+  } finally {
+    await pool.stop();
+  }
+}
+
+function print(title: string, results: readonly SizeResult[]): void {
+  printTable(
+    title,
+    ['records', 'ours rec/s', 'ceiling rec/s', 'classic rec/s', 'naive rec/s', 'ours/ceiling', 'ours/classic', 'ours/naive', 'plan ms', 'client CPU µs/rec ours/ceil/classic/naive'],
+    results.map((r) => [
+      fmt(r.size),
+      fmt(r.recordsPerSecond.ours),
+      fmt(r.recordsPerSecond.ceiling),
+      fmt(r.recordsPerSecond.classic),
+      fmt(r.recordsPerSecond.naive),
+      fmt(r.oursOverCeiling),
+      fmt(r.oursOverClassic),
+      fmt(r.oursOverNaive),
+      fmt(r.planMs),
+      VARIANTS.map((v) => fmt(r.cpuMicrosPerRecord[v], 1)).join(' / '),
+    ]),
+  );
+}
+
+const runs = intArg('runs', 7);
+const sizes = intListArg('sizes', [100, 1000, 10_000]);
+const machine = machineInfo();
+printMachine(machine);
+const redis = await benchRedis(sizes, runs);
+const memcached = await benchMemcached(sizes, runs);
+console.log(`\nmedian of ${runs} runs; each timing covers ${RECORDS_PER_TIMING.toLocaleString('en-US')} records (smaller batches repeated)`);
+print('Redis (loopback)', redis.results);
+console.log(`\nredis-benchmark -P 64 -c 1 -t set -d 400 (server's own limit): ${fmt(redis.serverLimit)} SET/s`);
+print('Memcached (loopback)', memcached.results);
+saveResult('throughput', { machine, runs, redis, memcached });
