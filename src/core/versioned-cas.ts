@@ -51,7 +51,13 @@ export class CasContentionError extends DdbCacheSyncError {
 }
 
 /** Attempts before giving up on a key that keeps changing. */
-export const MAX_CAS_ATTEMPTS = 32;
+export const MAX_CAS_ATTEMPTS = 64;
+
+/** After a few conflicts, wait a random few ms so contenders stop colliding in lockstep. */
+function backoff(attempt: number): Promise<void> | undefined {
+  if (attempt < 3) return undefined;
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(attempt, 20)));
+}
 
 /**
  * Run one decision on one key until it applies without a conflict. `decide` sees what the key
@@ -72,6 +78,7 @@ export async function casLoop<T>(
         ? entry === undefined || (await store.remove(key, entry.cas))
         : await store.put(key, transition.stored, entry?.cas, transition.ttlMs);
     if (applied) return result;
+    await backoff(attempt);
   }
   throw new CasContentionError(key, MAX_CAS_ATTEMPTS);
 }
