@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import type { CacheCommand, CommandResult } from '../../src/core/commands.js';
 import { CacheCommandError, CacheUnavailableError, ConfigError } from '../../src/errors.js';
+import { DELETE_VERSIONED, SET_VERSIONED } from '../../src/adapters/redis/scripts.js';
 import {
   keySlot,
   type PipelineReply,
@@ -37,6 +38,15 @@ function fakeClient(respond: Responder, cluster?: { slots: string[][] }) {
         del(key: string) {
           sent.push({ args: ['DEL', key] });
         },
+        evalsha(sha: string, numKeys: number, ...rest: string[]) {
+          sent.push({ args: ['EVALSHA', sha, numKeys, ...rest] });
+        },
+        eval(body: string, numKeys: number, ...rest: string[]) {
+          sent.push({ args: ['EVAL', body.length > 0 ? '<body>' : '', numKeys, ...rest] });
+        },
+        script(subcommand: 'LOAD', body: string) {
+          sent.push({ args: ['SCRIPT', subcommand, body.length > 0 ? '<body>' : ''] });
+        },
         async exec() {
           pipelines.push(sent);
           return respond(sent, pipelines.length - 1);
@@ -47,7 +57,8 @@ function fakeClient(respond: Responder, cluster?: { slots: string[][] }) {
   return { client, pipelines };
 }
 
-const okReplies: Responder = (sent) => sent.map(({ args }) => [null, args[0] === 'SET' ? 'OK' : 1]);
+const okReplies: Responder = (sent) =>
+  sent.map(({ args }) => [null, args[0] === 'SET' ? 'OK' : args[0] === 'SCRIPT' ? 'sha' : 1]);
 
 function failed(result: CommandResult | undefined): Error {
   if (!result || result.ok) throw new Error('expected a failed result');
@@ -257,5 +268,100 @@ describe('redisAdapter options', () => {
       const source = await readFile(new URL(`../../src/adapters/redis/${file}`, import.meta.url), 'utf8');
       expect(source, file).not.toMatch(/^import (?!type )[^;]*from 'ioredis'/m);
     }
+  });
+});
+
+describe('redisAdapter versioned commands', () => {
+  it('declares the versioned capability', () => {
+    expect(redisAdapter({ client: fakeClient(okReplies).client }).capabilities).toEqual({ versioned: true });
+  });
+
+  it('loads each script once at the head of the pipeline, then runs EVALSHA with TTLs in ms', async () => {
+    const { client, pipelines } = fakeClient(okReplies);
+    const results = await redisAdapter({ client }).execute([
+      { kind: 'set-versioned', key: 'a', value: 'v', version: '12', ttlSeconds: 30 },
+      { kind: 'set', key: 'b', value: 'plain' },
+      { kind: 'delete-versioned', key: 'a', version: '13', tombstoneTtlSeconds: 600 },
+      { kind: 'set-versioned', key: 'c', value: 'w', version: '1' },
+    ]);
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(pipelines).toEqual([
+      [
+        { args: ['SCRIPT', 'LOAD', '<body>'] },
+        { args: ['SCRIPT', 'LOAD', '<body>'] },
+        { args: ['EVALSHA', SET_VERSIONED.sha, 1, 'a', '12', 'v', '30000'] },
+        { args: ['SET', 'b', 'plain'] },
+        { args: ['EVALSHA', DELETE_VERSIONED.sha, 1, 'a', '13', '600000'] },
+        { args: ['EVALSHA', SET_VERSIONED.sha, 1, 'c', '1', 'w', ''] },
+      ],
+    ]);
+  });
+
+  it('counts a versioned write refused as older (0) as success', async () => {
+    const { client } = fakeClient((sent) => sent.map(({ args }) => [null, args[0] === 'SCRIPT' ? 'sha' : 0]));
+    expect(await redisAdapter({ client }).execute([{ kind: 'set-versioned', key: 'a', value: 'v', version: '1' }])).toEqual([{ ok: true }]);
+  });
+
+  it('resends by EVAL what a node answered NOSCRIPT to, unless a later write to the key applied', async () => {
+    const { client, pipelines } = fakeClient((sent, execIndex) =>
+      sent.map(({ args }): PipelineReply => {
+        if (execIndex === 0 && args[0] === 'EVALSHA') return [replyError('NOSCRIPT No matching script. Please use EVAL.'), null];
+        return [null, args[0] === 'SET' ? 'OK' : 1];
+      }),
+    );
+    const results = await redisAdapter({ client }).execute([
+      { kind: 'set-versioned', key: 'x', value: '1', version: '1' },
+      { kind: 'set-versioned', key: 'y', value: '1', version: '1' },
+      { kind: 'set', key: 'y', value: 'plain-after' },
+    ]);
+    expect(results[0]).toEqual({ ok: true });
+    // Resending y's versioned write now would land after the plain SET that followed it.
+    expect(failed(results[1]).message).toMatch(/NOSCRIPT/);
+    expect(results[2]).toEqual({ ok: true });
+    expect(pipelines[1]).toEqual([{ args: ['EVAL', '<body>', 1, 'x', '1', '1', ''] }]);
+  });
+
+  it('refuses a non-canonical version without sending it', async () => {
+    const { client, pipelines } = fakeClient(okReplies);
+    const [result] = await redisAdapter({ client }).execute([{ kind: 'set-versioned', key: 'a', value: 'v', version: '007' }]);
+    expect(failed(result).message).toMatch(/version "007" is not a canonical decimal integer/);
+    expect(pipelines).toHaveLength(0);
+  });
+
+  it('reports versioned commands failed on a client without evalsha/eval, and still runs the rest', async () => {
+    const sent: string[] = [];
+    const client: RedisClientLike = {
+      get: async () => null,
+      pipeline: () => ({
+        set: (key: string) => sent.push(key),
+        del: (key: string) => sent.push(key),
+        exec: async () => sent.map((): PipelineReply => [null, 'OK']),
+      }),
+    };
+    const results = await redisAdapter({ client }).execute([
+      { kind: 'set-versioned', key: 'a', value: 'v', version: '1' },
+      { kind: 'set', key: 'b', value: 'v' },
+    ]);
+    expect(failed(results[0]).message).toMatch(/no evalsha\/eval/);
+    expect(results[1]).toEqual({ ok: true });
+  });
+
+  it('answers lease and fill from the script replies, falling back to EVAL on NOSCRIPT', async () => {
+    const { client, pipelines } = fakeClient((sent, execIndex) =>
+      sent.map(({ args }): PipelineReply => {
+        if (args[0] === 'EVALSHA' && execIndex === 0) return [replyError('NOSCRIPT No matching script.'), null];
+        if (execIndex === 1) return [null, [1]];
+        if (execIndex === 2) return [null, [0, '\u001ev5\u001fx']];
+        return [null, 1];
+      }),
+    );
+    const adapter = redisAdapter({ client });
+    expect(await adapter.lease('k', 'tok', 5_000)).toEqual({ granted: true });
+    expect(await adapter.lease('k', 'tok2', 5_000)).toEqual({ granted: false, stored: '\u001ev5\u001fx' });
+    expect(await adapter.fill('k', 'tok', 'value', { ttlSeconds: 60, version: '9' })).toBe(true);
+    expect(pipelines.map((p) => p.map(({ args }) => args[0]))).toEqual([['EVALSHA'], ['EVAL'], ['EVALSHA'], ['EVALSHA']]);
+    expect(pipelines[3]?.[0]?.args.slice(2)).toEqual([1, 'k', 'tok', 'f', 'value', '60000', '9']);
+    await expect(adapter.fill('k', 'tok', 'v', { version: '1.5' })).rejects.toThrow(CacheCommandError);
+    await expect(adapter.lease('k', 'tok', 0)).rejects.toThrow(/positive duration/);
   });
 });
