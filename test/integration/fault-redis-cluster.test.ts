@@ -106,21 +106,30 @@ describe('Redis Cluster faults through the handler', () => {
     try {
       const processor = processorFor(adapter);
       // The same six users in every batch, so later batches overwrite keys whose slots moved.
-      const batches: DynamoDBRecord[][] = [0, 1, 2, 3, 4, 5].map(() => userStream('cl-move', 60, 6));
+      // Batches keep flowing for as long as the migrations (one at a time: concurrent ones race
+      // on the cluster's config epochs) take, so writes meet slots in every migration state.
       const slots = [...new Set([0, 1, 2].map((u) => keySlot(`user:cl-move-${u}`)))];
+      let moving = true;
+      const moves = (async () => {
+        try {
+          for (const round of [0, 1]) {
+            for (const slot of slots) {
+              const owner = await cluster.ownerOf(slot);
+              await cluster.moveSlot(slot, cluster.ports[(cluster.ports.indexOf(owner) + 1 + round) % cluster.ports.length] as number);
+            }
+          }
+        } finally {
+          moving = false;
+        }
+      })();
+      const batches: DynamoDBRecord[][] = [];
       let attempts = 0;
-      for (const [i, batch] of batches.entries()) {
-        const moves =
-          i % 2 === 0
-            ? slots.map(async (slot) => {
-                const owner = await cluster.ownerOf(slot);
-                await cluster.moveSlot(slot, cluster.ports.find((p) => p !== owner) as number);
-              })
-            : [];
-        const results = await deliverLikeLambda(processor, batch);
-        attempts += results.length;
-        await Promise.all(moves);
+      while ((moving || batches.length < 6) && batches.length < 500) {
+        const batch = userStream('cl-move', 20, 6);
+        batches.push(batch);
+        attempts += (await deliverLikeLambda(processor, batch)).length;
       }
+      await moves;
       console.info(`slot move: ${batches.length} batches took ${attempts} invocations`);
       expect(sorted(await clusterState())).toEqual(sorted(await modelState(...batches)));
     } finally {
