@@ -1,7 +1,7 @@
 /**
  * Example Lambda handler for `examples/cloudformation/stack-memcached.yaml`: applies DynamoDB
- * stream records for `User` items to ElastiCache for Memcached (no TLS, no auth: see the
- * trade-offs in docs/deploy.md).
+ * stream records for `User` items to ElastiCache for Memcached over TLS (Memcached has no
+ * authentication: see the trade-offs in docs/deploy.md).
  *
  * Environment (set by the template):
  * - `TABLE_NAME`: the table whose records the rules apply to.
@@ -11,10 +11,13 @@
  *   readers using Auto Discovery see.
  * - `MEMCACHED_SERVERS`: alternatively, a fixed `host:port,host:port` list (plain Memcached,
  *   local testing). Readers must use the same list in the same order.
+ * - `MEMCACHED_TLS`: `true` (default) for clusters with in-transit encryption, discovery
+ *   included. `false` exists for a local Memcached without TLS.
  *
  * @module
  */
-import { connect } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { createStreamHandler, type StreamHandler } from 'ddb-cache-sync';
 import { memcachedAdapter } from 'ddb-cache-sync/memcached';
@@ -50,8 +53,12 @@ export function parseClusterConfig(reply: string): string[] {
     });
 }
 
-/** Ask an ElastiCache Memcached configuration endpoint for its nodes (Auto Discovery). */
-export function discoverNodes(endpoint: string, timeoutMs = 2000): Promise<string[]> {
+/**
+ * Ask an ElastiCache Memcached configuration endpoint for its nodes (Auto Discovery). With
+ * in-transit encryption on, the configuration endpoint speaks TLS too.
+ */
+export function discoverNodes(endpoint: string, options: { readonly tls: boolean; readonly timeoutMs?: number }): Promise<string[]> {
+  const timeoutMs = options.timeoutMs ?? 2000;
   const separator = endpoint.lastIndexOf(':');
   const host = endpoint.slice(0, separator);
   const port = Number(endpoint.slice(separator + 1));
@@ -59,7 +66,10 @@ export function discoverNodes(endpoint: string, timeoutMs = 2000): Promise<strin
     return Promise.reject(new Error(`MEMCACHED_CONFIG_ENDPOINT must be host:port, got ${JSON.stringify(endpoint)}`));
   }
   return new Promise((resolve, reject) => {
-    const socket = connect({ host, port });
+    const socket: Socket = options.tls
+      ? // SNI and the certificate check need the host name; never send an IP address as SNI.
+        tlsConnect({ host, port, ...(isIP(host) === 0 ? { servername: host } : {}) })
+      : connect({ host, port });
     let reply = '';
     const fail = (error: Error): void => {
       socket.destroy();
@@ -67,7 +77,7 @@ export function discoverNodes(endpoint: string, timeoutMs = 2000): Promise<strin
     };
     socket.setTimeout(timeoutMs, () => fail(new Error(`no reply within ${timeoutMs} ms`)));
     socket.on('error', fail);
-    socket.on('connect', () => socket.write('config get cluster\r\n'));
+    socket.once(options.tls ? 'secureConnect' : 'connect', () => socket.write('config get cluster\r\n'));
     socket.on('data', (chunk: Buffer) => {
       reply += chunk.toString('utf8');
       if (reply.startsWith('ERROR') || reply.includes('\r\nERROR')) return fail(new Error('the server does not support "config get cluster" (not an ElastiCache configuration endpoint?)'));
@@ -82,21 +92,30 @@ export function discoverNodes(endpoint: string, timeoutMs = 2000): Promise<strin
   });
 }
 
-async function servers(env: NodeJS.ProcessEnv): Promise<string> {
+function tlsFlag(env: NodeJS.ProcessEnv): boolean {
+  const value = env['MEMCACHED_TLS'];
+  if (value === undefined || value === '') return true;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new Error(`MEMCACHED_TLS must be "true" or "false", got ${JSON.stringify(value)}`);
+}
+
+async function servers(env: NodeJS.ProcessEnv, tls: boolean): Promise<string> {
   const fixed = env['MEMCACHED_SERVERS'];
   if (fixed !== undefined && fixed !== '') return fixed;
   const endpoint = env['MEMCACHED_CONFIG_ENDPOINT'];
   if (endpoint === undefined || endpoint === '') {
     throw new Error('set MEMCACHED_CONFIG_ENDPOINT (ElastiCache) or MEMCACHED_SERVERS (host:port list); the CloudFormation template sets the first');
   }
-  return (await discoverNodes(endpoint)).join(',');
+  return (await discoverNodes(endpoint, { tls })).join(',');
 }
 
 async function init(env: NodeJS.ProcessEnv = process.env): Promise<StreamHandler> {
   const table = env['TABLE_NAME'];
   if (table === undefined || table === '') throw new Error('TABLE_NAME is not set; the CloudFormation template sets it');
+  const tls = tlsFlag(env);
   return createStreamHandler({
-    adapter: memcachedAdapter({ servers: await servers(env) }),
+    // memjs has no TLS; with `tls` the adapter carries its connections over TLS itself.
+    adapter: memcachedAdapter({ servers: await servers(env, tls), tls }),
     rules: userRules(table),
   });
 }

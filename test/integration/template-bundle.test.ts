@@ -5,13 +5,15 @@
  * - Valkey/Redis handler: redis-server with TLS and an ACL user shaped like the template's RBAC
  *   user, the password served by a fake Secrets Manager endpoint on loopback; and a
  *   3-node Redis Cluster for the cluster-protocol path.
- * - Memcached handler: memcached, found through a fake ElastiCache Auto Discovery endpoint.
+ * - Memcached handler: memcached with TLS, found through a fake ElastiCache Auto Discovery
+ *   endpoint (TLS too); and plain memcached from a fixed server list.
  */
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { mkdtemp, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
-import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, inflateRawSync } from 'node:zlib';
@@ -23,6 +25,7 @@ import { keySlot } from '../../src/adapters/redis/slot.js';
 import { startMemcached, textCommand } from '../helpers/memcached-servers.js';
 import { event, insert, modify } from '../helpers/records.js';
 import { startRedis, startRedisCluster, type RedisClusterServers, type RedisServer } from '../helpers/redis-servers.js';
+import { createTestCertificates, type TestCertificates } from '../helpers/tls-certs.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ddb-cache-sync-cache-AbCdEf';
@@ -391,21 +394,24 @@ describe('examples/handler/index.ts bundle (cluster protocol)', () => {
 
 // --- Memcached handler ----------------------------------------------------------------------
 
-describe('examples/handler/memcached.ts bundle', () => {
+describe('examples/handler/memcached.ts bundle (TLS)', () => {
+  let certs: TestCertificates;
   let memcached: Awaited<ReturnType<typeof startMemcached>>;
-  let discovery: TcpServer;
+  let discovery: TlsServer;
   let discoveryPort: number;
   const discoveryRequests: string[] = [];
 
   beforeAll(async () => {
-    memcached = await startMemcached();
+    certs = await createTestCertificates();
+    // In-transit encryption on, as the template sets it: the nodes and the configuration
+    // endpoint speak TLS only.
+    memcached = await startMemcached({ tls: { certFile: certs.certFile, keyFile: certs.keyFile } });
+    const [cert, key] = await Promise.all([readFile(certs.certFile), readFile(certs.keyFile)]);
     // ElastiCache Auto Discovery: the configuration endpoint answers `config get cluster`.
-    discovery = createTcpServer((socket) => {
+    discovery = createTlsServer({ cert, key }, (socket) => {
       socket.on('data', (chunk: Buffer) => {
-        const line = chunk.toString('utf8');
-        discoveryRequests.push(line);
-        const nodes = `127.0.0.1|127.0.0.1|${memcached.node.port}`;
-        const payload = `1\n${nodes}\n`;
+        discoveryRequests.push(chunk.toString('utf8'));
+        const payload = `1\n127.0.0.1|127.0.0.1|${memcached.node.port}\n`;
         socket.write(`CONFIG cluster 0 ${Buffer.byteLength(payload)}\r\n${payload}\r\nEND\r\n`);
       });
     });
@@ -416,17 +422,21 @@ describe('examples/handler/memcached.ts bundle', () => {
   afterAll(async () => {
     await memcached?.stop();
     await new Promise<void>((resolve) => (discovery ? discovery.close(() => resolve()) : resolve()));
+    await certs?.cleanup();
   });
 
+  const tls = () => ({ tls: { ca: certs.ca } });
+
   async function get(key: string): Promise<string | undefined> {
-    const reply = await textCommand(memcached.node.address, `get ${memcachedKey(key)}`);
+    const reply = await textCommand(memcached.node.address, `get ${memcachedKey(key)}`, tls());
     const match = /^VALUE \S+ \d+ \d+\r\n([\s\S]*)\r\nEND\r\n$/.exec(reply);
     return match?.[1];
   }
 
-  it('discovers the nodes from the configuration endpoint and applies a sample event', async () => {
-    expect(await textCommand(memcached.node.address, `ms ${memcachedKey(`user-by-email:${ADA.email}`)} 5\r\nstale`)).toBe('HD\r\n');
-    const env = lambdaEnv({ MEMCACHED_CONFIG_ENDPOINT: `127.0.0.1:${discoveryPort}` });
+  it('discovers the nodes over TLS and applies a sample event over TLS', async () => {
+    expect(await textCommand(memcached.node.address, `ms ${memcachedKey(`user-by-email:${ADA.email}`)} 5\r\nstale`, tls())).toBe('HD\r\n');
+    // MEMCACHED_TLS unset: TLS is the default. The test CA stands in for Amazon's.
+    const env = lambdaEnv({ MEMCACHED_CONFIG_ENDPOINT: `127.0.0.1:${discoveryPort}`, NODE_EXTRA_CA_CERTS: certs.caFile });
     const run = await invoke(memcachedBundle, env, event(insert(ADA, { keys: KEYS }), modify(ADA, ADA_MOVED, { keys: KEYS })));
     expect(run.outcomes).toEqual([{ ok: true, response: { batchItemFailures: [] } }]);
     expect(discoveryRequests).toEqual(['config get cluster\r\n']);
@@ -434,9 +444,35 @@ describe('examples/handler/memcached.ts bundle', () => {
     expect(await get(`user-by-email:${ADA.email}`)).toBeUndefined();
   });
 
-  it('fails the invocation, naming the fix, when discovery finds no ElastiCache endpoint', async () => {
-    const env = lambdaEnv({ MEMCACHED_CONFIG_ENDPOINT: memcached.node.address });
+  it('fails the invocation, naming Auto Discovery, when the endpoint certificate is not trusted', async () => {
+    const env = lambdaEnv({ MEMCACHED_CONFIG_ENDPOINT: `127.0.0.1:${discoveryPort}` });
+    const run = await invoke(memcachedBundle, env, event(insert(ADA, { keys: KEYS })));
+    expect(run.outcomes).toEqual([{ ok: false, error: expect.stringMatching(/Auto Discovery at 127\.0\.0\.1:\d+ failed: .*certificate/) }]);
+  });
+
+  it('fails the invocation, naming the fix, when the endpoint is not an ElastiCache configuration endpoint', async () => {
+    const env = lambdaEnv({ MEMCACHED_CONFIG_ENDPOINT: memcached.node.address, NODE_EXTRA_CA_CERTS: certs.caFile });
     const run = await invoke(memcachedBundle, env, event(insert(ADA, { keys: KEYS })));
     expect(run.outcomes).toEqual([{ ok: false, error: expect.stringContaining('does not support "config get cluster"') }]);
+  });
+});
+
+describe('examples/handler/memcached.ts bundle (plain TCP, MEMCACHED_TLS=false)', () => {
+  let memcached: Awaited<ReturnType<typeof startMemcached>>;
+
+  beforeAll(async () => {
+    memcached = await startMemcached();
+  });
+
+  afterAll(async () => {
+    await memcached?.stop();
+  });
+
+  it('writes to a fixed server list', async () => {
+    const env = lambdaEnv({ MEMCACHED_SERVERS: memcached.servers, MEMCACHED_TLS: 'false' });
+    const run = await invoke(memcachedBundle, env, event(insert(ADA, { keys: KEYS })));
+    expect(run.outcomes).toEqual([{ ok: true, response: { batchItemFailures: [] } }]);
+    const reply = await textCommand(memcached.node.address, `get ${memcachedKey('user:42')}`);
+    expect(reply).toContain('"email":"ada@example.com"');
   });
 });

@@ -310,11 +310,14 @@ describe('examples/cloudformation/stack.yaml (Valkey/Redis)', () => {
 describe('examples/cloudformation/stack-memcached.yaml', () => {
   const template = loadCfnYaml(join(ROOT, 'examples/cloudformation/stack-memcached.yaml'));
 
-  it('states its missing TLS explicitly, in the resource and the description', () => {
+  it('encrypts in transit, and states that Memcached has no authentication', () => {
     const cluster = only(template, 'AWS::ElastiCache::CacheCluster');
     expect(cluster.properties['Engine']).toBe('memcached');
-    expect(cluster.properties['TransitEncryptionEnabled']).toBe(false);
-    expect(String(template['Description'])).toMatch(/NO in-transit encryption and NO authentication/);
+    expect(cluster.properties['TransitEncryptionEnabled']).toBe(true);
+    const fn = only(template, 'AWS::Lambda::Function');
+    const environment = fn.properties['Environment'];
+    expect(isRecord(environment) && isRecord(environment['Variables']) ? environment['Variables']['MEMCACHED_TLS'] : undefined).toBe('true');
+    expect(String(template['Description'])).toMatch(/over TLS[\s\S]*NO authentication/);
   });
 
   it('gives the function no network path but Memcached on the cache group', () => {
