@@ -244,12 +244,14 @@ export async function main(argv: string[], root: string = process.cwd()): Promis
       delivered = [];
       const wroteAt = performance.now();
       await step.write(client);
+      const writeMs = performance.now() - wroteAt;
       await runner.waitForIdle();
       const records = delivered.flatMap((d) => d.records);
       const lags = delivered.map((d) => d.at - wroteAt);
       console.log(
         `   stream delivered ${describeRecords(records)} in ${delivered.length} invocation(s); ` +
-          `write -> cache ${lags.length > 1 ? `${ms(Math.min(...lags))} .. ${ms(Math.max(...lags))}` : ms(lags[0] ?? 0)}`,
+          `write -> cache ${lags.length > 1 ? `${ms(Math.min(...lags))} .. ${ms(Math.max(...lags))}` : ms(lags[0] ?? 0)} ` +
+          `(the write call itself: ${ms(writeMs)})`,
       );
       console.log('   cache now holds:');
       await printCache(adapter, step);

@@ -193,7 +193,7 @@ describe.each(backends)('DynamoDB Local -> stream runner -> handler -> $name cac
     const version = ++rev; // other writes run concurrently: keep this write's own number
     const sets = Object.entries({ ...changes, rev: version }).map(([name, value], i) => {
       names[`#a${i}`] = name;
-      values[`:v${i}`] = marshall({ v: value }).v as AttributeValue;
+      values[`:v${i}`] = marshall({ v: value })['v'] as AttributeValue;
       return `#a${i} = :v${i}`;
     });
     await ddb.client.send(
@@ -224,7 +224,7 @@ describe.each(backends)('DynamoDB Local -> stream runner -> handler -> $name cac
     // so the moment of the delete does not matter to the expected cache.
     const expiring = ['t0', 't1'];
     const expiredAt = Math.floor(Date.now() / 1000) - 3600;
-    const initial = [
+    const initial: Item[] = [
       ...expiring.map((pk) => ({ ...newUser(pk, random), plan: 'trial', expiresAt: expiredAt })),
       ...users.map((pk) => newUser(pk, random)),
       ...orders.map((pk) => newOrder(pk, random)),
