@@ -126,8 +126,11 @@ interface TableItem {
 type AV = { S: string } | { N: string };
 const image = (item: TableItem): Record<string, AV> => ({ pk: { S: item.pk }, v: { N: String(item.v) }, n: { N: String(item.n) } });
 
-/** Faults between the handler and the adapter: failed commands, some of them applied anyway. */
-function faulty(inner: CacheAdapter, rand: () => number, rate: number, counters: { injectedFailures: number }): CacheAdapter {
+/**
+ * Faults between the handler and the adapter: a share `rate` of commands fail, half of them lost
+ * and half applied but reported failed (the reply was lost). Reader operations pass through.
+ */
+export function faulty(inner: CacheAdapter, rand: () => number, rate: number, counters: { injectedFailures: number }): CacheAdapter {
   const execute = async (commands: readonly AnyCacheCommand[]): Promise<CommandResult[]> => {
     const fate = commands.map(() => {
       const r = rand();
