@@ -82,11 +82,12 @@ export interface MemcachedServersOptions extends CommonOptions {
   /** SASL password. */
   readonly password?: string;
   /**
-   * Seconds to wait for an answer before failing every outstanding command on that server.
+   * memjs `timeout`: seconds a request may wait for its answer, counted from when it is written;
+   * when one is late, memjs fails every command outstanding on that server and reconnects.
    * Default 1: far below any sensible Lambda timeout, far above an in-VPC round trip.
    */
   readonly timeoutSeconds?: number;
-  /** Seconds to wait for a TCP connection (DNS included). Default 1. */
+  /** memjs `conntimeout`: seconds to wait for a connection (DNS included; TLS too with `tls`). Default 1. */
   readonly connectTimeoutSeconds?: number;
   /**
    * memjs `failover`: after a server fails, send its keys to the next server for
@@ -118,7 +119,16 @@ interface OwnedClient extends MemcachedClient {
   transportProblem?(): string | undefined;
 }
 
-/** See {@link CommonOptions.maxValueBytes}. */
+/**
+ * Default `maxValueBytes`: 1 MiB - 512 = 1,048,064 bytes, the largest value that fits Memcached's
+ * default 1 MiB item size under any key (measured on memcached 1.6: item = value + key + ~60 bytes).
+ *
+ * @example
+ * ```ts
+ * // A cluster started with -I 2m (max_item_size 2 MiB):
+ * memcachedAdapter({ servers, maxValueBytes: 2 * DEFAULT_MAX_VALUE_BYTES });
+ * ```
+ */
 export const DEFAULT_MAX_VALUE_BYTES = 1_048_576 - 512;
 const DEFAULT_TIMEOUT_SECONDS = 1;
 const DEFAULT_CONNECT_TIMEOUT_SECONDS = 1;
@@ -129,8 +139,9 @@ const ISSUE_SLICE = 256;
 const SERVER_ENTRY = /^(?:[^@,\s]+@)?[^@:,\s]+(?::(\d{1,5}))?$/;
 
 /**
- * Create a {@link CacheAdapter} for Memcached (and ElastiCache Memcached without in-transit
- * encryption; see docs/adapters/memcached.md for TLS).
+ * Create a {@link CacheAdapter} for Memcached and ElastiCache for Memcached node-based clusters,
+ * with or without in-transit encryption (`tls`). Not for ElastiCache Serverless, which refuses
+ * memjs's binary protocol: pass a `client` for another protocol there (docs/adapters/memcached.md).
  *
  * - Every command of a batch is sent before any answer is awaited: memjs writes each request to
  *   the server's one connection as it is issued, so a batch costs about one round trip per

@@ -5,7 +5,14 @@
  */
 import { createHash } from 'node:crypto';
 
-/** Memcached refuses keys longer than this many bytes. */
+/**
+ * Memcached refuses keys longer than this many bytes; {@link memcachedKey} always stays within it.
+ *
+ * @example
+ * ```ts
+ * Buffer.byteLength(memcachedKey(longKey)) <= MEMCACHED_MAX_KEY_BYTES; // true
+ * ```
+ */
 export const MEMCACHED_MAX_KEY_BYTES = 250;
 
 /**
