@@ -1,6 +1,7 @@
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CacheCommand, CommandResult } from '../../src/core/commands.js';
+import type { AnyCacheCommand, CacheCommand, CommandResult } from '../../src/core/commands.js';
+import { decodeEnvelope } from '../../src/core/versioned.js';
 import { keySlot, redisAdapter, type RedisClientLike, type RedisPipelineLike } from '../../src/adapters/redis/index.js';
 import { type RedisClusterServers, type RedisServer, startRedis, startRedisCluster } from '../helpers/redis-servers.js';
 
@@ -31,6 +32,17 @@ function countingClient(inner: Redis | Cluster): { client: RedisClientLike; exec
         del(key: string) {
           keys.push(key);
           pipeline.del(key);
+        },
+        evalsha(sha: string, numKeys: number, ...args: string[]) {
+          keys.push(args[0] ?? '');
+          pipeline.evalsha(sha, numKeys, ...args);
+        },
+        eval(body: string, numKeys: number, ...args: string[]) {
+          keys.push(args[0] ?? '');
+          pipeline.eval(body, numKeys, ...args);
+        },
+        script(subcommand: 'LOAD', body: string) {
+          pipeline.script(subcommand, body);
         },
         async exec() {
           if (keys.length > 0) execs.push(keys);
@@ -241,10 +253,13 @@ describe('redisAdapter when cluster slots move', () => {
       })();
       while (resharding || batches < 5) {
         batches++;
-        const commands: CacheCommand[] = keys.flatMap((key, i): CacheCommand[] =>
+        // Plain writes, a delete-then-set pair, and versioned writes (Lua, resent by EVAL).
+        const commands: AnyCacheCommand[] = keys.flatMap((key, i): AnyCacheCommand[] =>
           i % 4 === 0
             ? [{ kind: 'delete', key }, { kind: 'set', key, value: `b${batches}` }]
-            : [{ kind: 'set', key, value: `b${batches}` }],
+            : i % 4 === 1
+              ? [{ kind: 'set-versioned', key, value: `b${batches}`, version: String(batches) }]
+              : [{ kind: 'set', key, value: `b${batches}` }],
         );
         const redirectsBefore = redirects();
         const results = await adapter.execute(commands);
@@ -254,12 +269,14 @@ describe('redisAdapter when cluster slots move', () => {
         commands.forEach((command, i) => {
           const ok = results[i]?.ok === true;
           if (!ok) failures++;
-          if (command.kind === 'set') outcomes.get(command.key)?.push({ value: command.value, ok });
+          if (command.kind === 'set' || command.kind === 'set-versioned') outcomes.get(command.key)?.push({ value: command.value, ok });
         });
       }
       await reshard;
       for (const key of keys) {
-        const stored = await raw.get(key);
+        const rawValue = await raw.get(key);
+        const entry = rawValue === null ? undefined : decodeEnvelope(rawValue);
+        const stored = entry?.kind === 'value' ? entry.payload : rawValue;
         const history = outcomes.get(key) ?? [];
         const lastOk = history.map((entry) => entry.ok).lastIndexOf(true);
         // Allowed: the last value reported written, or a later one whose outcome was unknown.
