@@ -127,14 +127,18 @@ interface Side {
  * an error (the view type cannot supply it); on a full image it is recorded so a key built
  * from a missing attribute ("user-by-email:undefined") can be refused.
  */
-function watch(item: Item, keysOnly: boolean, missing: Set<string>): Item {
+function watch(item: Item, keysOnly: boolean, missing: Set<string>, reads?: { undefinedInData: boolean }): Item {
   return new Proxy(item, {
     get(target, property, receiver) {
       if (typeof property === 'string' && !Object.prototype.hasOwnProperty.call(target, property)) {
         if (keysOnly && property !== 'toJSON' && property !== 'then') throw new MissingFromViewError(property);
         missing.add(property);
       }
-      return Reflect.get(target, property, receiver) as unknown;
+      const value = Reflect.get(target, property, receiver) as unknown;
+      // An attribute whose own text contains "undefined" (a user named so) explains that text
+      // in a key: the missing-attribute check must not refuse it.
+      if (reads && typeof value === 'string' && value.includes('undefined')) reads.undefinedInData = true;
+      return value;
     },
   });
 }
@@ -182,13 +186,14 @@ function matches(compiled: CompiledRule, side: Side, view: string | undefined): 
 
 function keysOf(compiled: CompiledRule, side: Side, view: string | undefined): string[] {
   const missing = new Set<string>();
-  const item = watch(side.image.item, side.keysOnly, missing);
+  const reads = { undefinedInData: false };
+  const item = watch(side.image.item, side.keysOnly, missing, reads);
   const result = callRule(() => compiled.rule.key(item, side.context), 'key', side, view);
   const keys = typeof result === 'string' ? [result] : result;
   if (!Array.isArray(keys)) fail(`key must return a string or an array of strings, got ${typeof result}`, 'key');
   for (const key of keys) {
     if (typeof key !== 'string' || key.length === 0) fail('key returned an empty or non-string key', 'key');
-    if (missing.size > 0 && key.includes('undefined')) {
+    if (missing.size > 0 && !reads.undefinedInData && key.includes('undefined')) {
       const attribute = [...missing][0];
       fail(
         `key was built from attribute ${JSON.stringify(attribute)}, which the item does not have (the key contains "undefined"); guard the rule with when() or give the attribute a default`,

@@ -376,6 +376,37 @@ describe('bad input through the handler', () => {
       expect(cache.keys()).toEqual([]);
     });
 
+    it('accepts a real value "undefined" in a key even when the rule also looked at a missing attribute', async () => {
+      // A user may be called "undefined"; the "built from a missing attribute" check must not
+      // turn that item into an invalid record (an item writer could block the shard with it).
+      const cache = memoryAdapter();
+      const optionalAlias: Rule = {
+        name: 'alias',
+        table: 'App',
+        key: (i) => [`user:${String(i['pk'])}`, ...(typeof i['alias'] === 'string' ? [`alias:${i['alias']}`] : [])],
+        strategy: 'write-through',
+      };
+      const record = insert({ pk: 'undefined', type: 'User', email: 'u@example.com', name: 'n' });
+      const result = await createStreamProcessor({ adapter: cache, rules: [optionalAlias], logger: false, metrics: false }).process(event(record));
+      expect(result.records[0]?.error).toBeUndefined();
+      expect(result.batchItemFailures).toEqual([]);
+      expect(await cache.get('user:undefined')).toBeDefined();
+      // The check itself still catches a key built from the missing attribute.
+      const broken: Rule = { name: 'broken', table: 'App', key: (i) => `alias:${String(i['alias'])}`, strategy: 'invalidate' };
+      const bad = await createStreamProcessor({ adapter: cache, rules: [broken], logger: false, metrics: false }).process(event(insert({ pk: 'p', type: 'User' })));
+      expect(bad.records[0]?.error).toMatchObject({ rule: 'broken', field: 'alias' });
+    });
+
+    it('reports a record nested deeper than any DynamoDB item (10,000 levels) instead of overflowing the stack', async () => {
+      let deep: unknown = { S: 'leaf' };
+      for (let i = 0; i < 10_000; i++) deep = { M: { a: deep } };
+      const bad = editable(insert(user('deep')));
+      (bad.dynamodb['NewImage'] as Record<string, unknown>)['deep'] = deep;
+      const result = await createStreamProcessor({ adapter: memoryAdapter(), rules, logger: false, metrics: false }).process({ Records: [bad] });
+      expect(result.records[0]?.error).toBeInstanceOf(InvalidRecordError);
+      expect(result.batchItemFailures).toEqual([{ itemIdentifier: seqOf(bad) }]);
+    });
+
     it('reports when() returning a non-boolean (e.g. a Promise from an async function)', async () => {
       const { result } = await runWith([{ name: 'w', when: (async () => true) as unknown as Rule['when'], key: () => 'k', strategy: 'invalidate' }]);
       expect(result.records[0]?.error).toMatchObject({ rule: 'w', field: 'when' });
