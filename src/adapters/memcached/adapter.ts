@@ -309,8 +309,10 @@ export function memcachedAdapter(options: MemcachedAdapterOptions): CacheAdapter
           }),
         ]));
       } catch (cause) {
+        // No key in the message: keys are built from item data, and this error has no `key`
+        // field the handler's log redaction could use. The caller knows which key it asked for.
         throw new CacheUnavailableError(
-          `memcached get of key ${JSON.stringify(key)} failed: ${describe(cause)}`,
+          `memcached get failed: ${describe(cause)}`,
           { adapter: 'memcached' },
           { cause },
         );
