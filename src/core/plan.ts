@@ -354,7 +354,10 @@ function planRecord(raw: unknown, index: number, rules: readonly CompiledRule[],
     if (!isObject(raw)) fail('record is not an object');
     const source = options.source ?? 'dynamodb-streams';
     const ddb = raw['dynamodb'];
-    if (!isObject(ddb)) fail('record has no dynamodb object; is this a DynamoDB Streams event?', 'dynamodb');
+    if (!isObject(ddb)) {
+      if (raw['eventSource'] === 'aws:kinesis') fail('this is a Kinesis record; use createKinesisStreamHandler for Kinesis Data Streams for DynamoDB', 'eventSource');
+      fail('record has no dynamodb object; is this a DynamoDB Streams event?', 'dynamodb');
+    }
     if (source === 'dynamodb-streams') {
       const seq = ddb['SequenceNumber'];
       if (typeof seq !== 'string' || !SEQUENCE.test(seq)) fail('SequenceNumber is missing or not a decimal string', 'dynamodb.SequenceNumber');

@@ -116,3 +116,12 @@ describe('createKinesisStreamHandler', () => {
     expect(() => createKinesisStreamHandler({ ...base, rules: [{ key: () => 'k', strategy: 'invalidate' }] })).not.toThrow();
   });
 });
+
+describe('createStreamHandler given a Kinesis event', () => {
+  it('names the Kinesis handler in the error', async () => {
+    const { createStreamProcessor } = await import('../../src/lambda/handler.js');
+    const processor = createStreamProcessor({ adapter: memoryAdapter(), rules: [versioned], logger: false, metrics: false });
+    const result = await processor.process(kevent(kinesisRecord(insert({ pk: 'a', v: 1 }))));
+    expect(result.records[0]?.error?.message).toMatch(/createKinesisStreamHandler/);
+  });
+});
