@@ -68,6 +68,17 @@ describe('memcachedAdapter with a client', () => {
     expect(await pending).toEqual(commands.map(() => ({ ok: true })));
   });
 
+  it('issues a batch larger than one slice in order, still before any answer arrives', async () => {
+    const releases: Array<() => void> = [];
+    const { client, calls } = fakeClient(() => new Promise<boolean>((resolve) => releases.push(() => resolve(true))));
+    const commands: CacheCommand[] = Array.from({ length: 1_000 }, (_, i) => set(`k${i % 7}`, `v${i}`));
+    const pending = memcachedAdapter({ client }).execute(commands);
+    await vi.waitFor(() => expect(calls).toHaveLength(1_000));
+    expect(calls.map((c) => c.value)).toEqual(commands.map((c) => (c.kind === 'set' ? c.value : undefined)));
+    for (const release of releases) release();
+    expect((await pending).every((r) => r.ok)).toBe(true);
+  });
+
   it('maps TTLs: none to 0, up to 30 days relative, over 30 days absolute from the clock', async () => {
     const nowMs = 1_700_000_000_500;
     const { client, calls } = fakeClient();
