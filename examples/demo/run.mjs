@@ -3,7 +3,7 @@
 // clone needs only `npm ci`. esbuild (a dev dependency) bundles the demo with every
 // `ddb-cache-sync/...` import pointed at ../../src; other packages load from node_modules.
 import { build } from 'esbuild';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -14,8 +14,9 @@ const entries = {
   'ddb-cache-sync/redis': 'src/adapters/redis/index.ts',
   'ddb-cache-sync/memcached': 'src/adapters/memcached/index.ts',
 };
-// Inside the project, so the bundle's bare imports resolve from node_modules.
-const outfile = join(root, 'node_modules', '.cache', 'ddb-cache-sync-demo', 'demo.mjs');
+// Inside the project, so the bundle's bare imports resolve from node_modules; one file per
+// process, so two demos (or a demo and its test) never overwrite each other's bundle.
+const outfile = join(root, 'node_modules', '.cache', 'ddb-cache-sync-demo', `demo-${process.pid}.mjs`);
 mkdirSync(dirname(outfile), { recursive: true });
 
 await build({
@@ -41,5 +42,10 @@ await build({
   ],
 });
 
-const { main } = await import(pathToFileURL(outfile).href);
+let main;
+try {
+  ({ main } = await import(pathToFileURL(outfile).href));
+} finally {
+  rmSync(outfile, { force: true });
+}
 process.exitCode = await main(process.argv.slice(2), root);
