@@ -269,6 +269,7 @@ describe('memcachedAdapter option validation', () => {
     [{ servers: '' }, /servers: must be a non-empty/],
     [{ servers: 'a:11211,b:99999' }, /"b:99999" is not "host:port"/],
     [{ servers: 'has space:11211' }, /is not "host:port"/],
+    [{ servers: '[::1]:11211' }, /is not "host:port"/],
     [{ servers: 'a:11211', timeoutSeconds: 0 }, /timeoutSeconds: must be a positive number/],
     [{ servers: 'a:11211', connectTimeoutSeconds: Number.POSITIVE_INFINITY }, /connectTimeoutSeconds/],
     [{ servers: 'a:11211', maxValueBytes: 1.5 }, /maxValueBytes: must be a positive whole number/],
