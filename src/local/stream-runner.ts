@@ -421,6 +421,8 @@ export function createStreamRunner(options: StreamRunnerOptions): StreamRunner {
         // A retry goes out at once, like Lambda's: the batching window applies to new records only.
         (shard.buffer.length > 0 && (closed || windowMs === 0 || waited >= windowMs || shard.attempts > 0));
       if (ready) {
+        // stop() may have come while the read was in flight: invoke nothing after it.
+        if (abort.signal.aborted) return;
         await deliver(shard);
         continue;
       }
@@ -530,6 +532,8 @@ export function createStreamRunner(options: StreamRunnerOptions): StreamRunner {
       try {
         await discover(true);
       } catch (error) {
+        // stop() during start() aborts the first DescribeStream: that is not a failure.
+        if (abort.signal.aborted) return;
         state = 'stopped';
         ownedClient?.destroy();
         throw new StreamReadError(
@@ -537,6 +541,7 @@ export function createStreamRunner(options: StreamRunnerOptions): StreamRunner {
           { cause: error },
         );
       }
+      if (abort.signal.aborted) return;
       state = 'running';
       schedule();
       discoveryLoop = discoverForever();

@@ -167,6 +167,21 @@ describe('createStreamRunner (fake stream)', () => {
     expect(seen).toEqual([]);
   });
 
+  it('stops cleanly while start() is still discovering shards', async () => {
+    const { api } = fakeApi([{ id: 's', records: [rec(1)], closed: false }]);
+    const hanging: StreamsApi = {
+      ...api,
+      describeStream: (_input, signal) =>
+        new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')))),
+    };
+    const seen: string[] = [];
+    const runner = createStreamRunner({ api: hanging, streamArn, handler: (e) => void seen.push(...e.Records.map((r) => r.eventID ?? '')) });
+    const starting = runner.start();
+    await runner.stop();
+    await expect(starting).resolves.toBeUndefined();
+    expect(seen).toEqual([]);
+  });
+
   it('rejects bad options at creation, naming each option', () => {
     let caught: unknown;
     try {
