@@ -3,15 +3,17 @@
  * what it was asked, what it applied and what it answered. Pure logic for unit tests: the
  * real-server fault suites use real servers and `fault-proxy.ts` instead.
  */
-import type { CacheAdapter, CacheCommand, CommandResult } from '../../src/core/commands.js';
+import { type AnyCacheCommand, type CacheAdapter, type CommandResult, supportsVersioned } from '../../src/core/commands.js';
 
 /**
  * What happens to one command:
  * - `ok`: applied and reported ok;
  * - `fail`: not applied, reported failed (the server refused it);
- * - `unknown`: applied but reported failed (the reply was lost: outcome unknown to the client).
+ * - `unknown`: applied but reported failed (the reply was lost: outcome unknown to the client);
+ * - `late`: not applied now, reported failed, and applied later by `deliverLate()` (a write held
+ *   by a partition that heals after the retry, and after newer batches).
  */
-export type CommandFault = 'ok' | 'fail' | 'unknown';
+export type CommandFault = 'ok' | 'fail' | 'unknown' | 'late';
 
 /**
  * What happens to the whole `execute` call:
@@ -32,7 +34,7 @@ export interface FaultPlan {
 
 /** One command as the double saw it. */
 export interface Seen {
-  readonly command: CacheCommand;
+  readonly command: AnyCacheCommand;
   /** Whether it took effect in the inner store. */
   readonly applied: boolean;
   /** Whether the caller was told `{ ok: true }`. */
@@ -44,6 +46,8 @@ export interface FaultyAdapter extends CacheAdapter {
   readonly calls: Seen[][];
   /** Turn faults off (as after the cache recovers) or change them. */
   setPlan(plan: FaultPlan): void;
+  /** Apply the `late` commands held back so far, in the order they were sent. */
+  deliverLate(): Promise<void>;
 }
 
 export const NO_FAULTS: FaultPlan = { commands: [], batch: 'none', cut: 0 };
@@ -60,13 +64,21 @@ export const NO_FAULTS: FaultPlan = { commands: [], batch: 'none', cut: 0 };
 export function faultyAdapter(inner: CacheAdapter, plan: FaultPlan = NO_FAULTS): FaultyAdapter {
   let current = plan;
   const calls: Seen[][] = [];
-  return {
+  const late: AnyCacheCommand[] = [];
+  const applyOne = async (command: AnyCacheCommand): Promise<void> => {
+    const [result] = supportsVersioned(inner) ? await inner.execute([command]) : command.kind === 'set' || command.kind === 'delete' ? await inner.execute([command]) : [];
+    if (!result?.ok) throw new Error('inner adapter failed');
+  };
+  const double: FaultyAdapter = {
     name: 'faulty',
     calls,
     setPlan(next) {
       current = next;
     },
-    async execute(commands) {
+    async deliverLate() {
+      for (const command of late.splice(0)) await applyOne(command);
+    },
+    async execute(commands: readonly AnyCacheCommand[]) {
       const seen: Seen[] = [];
       calls.push(seen);
       const { batch, cut } = current;
@@ -83,11 +95,9 @@ export function faultyAdapter(inner: CacheAdapter, plan: FaultPlan = NO_FAULTS):
           throw new Error('Connection is closed.');
         }
         const fault = current.commands.length === 0 ? 'ok' : (current.commands[i % current.commands.length] ?? 'ok');
-        const applied = fault !== 'fail';
-        if (applied) {
-          const [result] = await inner.execute([command]);
-          if (!result?.ok) throw new Error('inner adapter failed');
-        }
+        const applied = fault === 'ok' || fault === 'unknown';
+        if (applied) await applyOne(command);
+        if (fault === 'late') late.push(command);
         const answered = batch !== 'short' || i < cut;
         const reportedOk = fault === 'ok' && answered;
         seen.push({ command, applied, reportedOk });
@@ -98,4 +108,11 @@ export function faultyAdapter(inner: CacheAdapter, plan: FaultPlan = NO_FAULTS):
     get: (key) => inner.get(key),
     close: async () => {},
   };
+  if (!supportsVersioned(inner)) return double;
+  // Versioned rules need the reader-side operations too; they pass straight through.
+  return Object.assign(double, {
+    capabilities: inner.capabilities,
+    lease: inner.lease.bind(inner),
+    fill: inner.fill.bind(inner),
+  });
 }
