@@ -5,6 +5,7 @@ import { CacheCommandError, CacheUnavailableError } from '../../src/errors.js';
 import { redisAdapter } from '../../src/adapters/redis/index.js';
 import { freePort } from '../helpers/free-port.js';
 import { type RedisClusterServers, type RedisServer, startRedis, startRedisCluster } from '../helpers/redis-servers.js';
+import { startTcpProxy } from '../helpers/redis-proxy.js';
 import { createTestCertificates, type TestCertificates } from '../helpers/tls-certs.js';
 
 const batch: CacheCommand[] = [
@@ -196,6 +197,25 @@ describe('redisAdapter when the server is unreachable', () => {
       await second?.stop();
     }
   }, 20_000);
+
+  it('drops a connection that stopped answering (half-open), so the next batch reconnects and succeeds', async () => {
+    const server = await startRedis();
+    const proxy = await startTcpProxy(server);
+    const adapter = redisAdapter({ url: `redis://${proxy.host}:${proxy.port}`, connectTimeoutMs: 1_000, commandTimeoutMs: 300 });
+    try {
+      expect(await adapter.execute(batch)).toEqual([{ ok: true }, { ok: true }, { ok: true }]);
+      expect(proxy.accepted()).toBe(1);
+      proxy.blackholeOpenConnections();
+      expectAllUnavailable(await adapter.execute(batch), /timed out/i);
+      // Without dropping the silent socket, this batch would time out too, and every one after.
+      expect(await adapter.execute(batch)).toEqual([{ ok: true }, { ok: true }, { ok: true }]);
+      expect(proxy.accepted()).toBe(2);
+    } finally {
+      await adapter.close();
+      await proxy.stop();
+      await server.stop();
+    }
+  }, 10_000);
 
   it('reports commands failed (outcome unknown) when replies do not come within commandTimeoutMs', async () => {
     const server = await startRedis();

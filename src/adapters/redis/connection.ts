@@ -13,6 +13,12 @@ import type { RedisClientLike } from './client.js';
 /** Hands out a ready client per batch and releases what the adapter owns. */
 export interface Connection {
   acquire(): Promise<RedisClientLike>;
+  /**
+   * A command got no reply in time. A connection the adapter owns is dropped so the next batch
+   * opens a fresh one: a half-open socket (peer gone without a reset, e.g. a replaced node)
+   * would otherwise swallow every later batch until TCP gives up, many minutes later.
+   */
+  noReply(): void;
   close(): Promise<void>;
 }
 
@@ -32,7 +38,7 @@ export interface UrlSettings {
 
 /** A connection around a client the user built and owns: used as is, never closed. */
 export function userConnection(client: RedisClientLike): Connection {
-  return { acquire: async () => client, close: async () => {} };
+  return { acquire: async () => client, noReply: () => {}, close: async () => {} };
 }
 
 type OwnedClient = Redis | Cluster;
@@ -195,6 +201,15 @@ export function ownedConnection(settings: UrlSettings): Connection {
       }
       await waitUntilReady(client, settings);
       return client;
+    },
+    noReply() {
+      const current = pending;
+      if (current === undefined) return;
+      // The next acquire() builds a new client on a new socket. The old one is ended, but its
+      // socket may linger until TCP gives up if the peer is gone: nothing waits on it. Replies
+      // still due on it are lost; those commands are already reported failed.
+      pending = undefined;
+      current.then((client) => client.disconnect()).catch(() => undefined);
     },
     async close() {
       const current = pending;

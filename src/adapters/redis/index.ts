@@ -228,7 +228,9 @@ export function redisAdapter(options: RedisAdapterOptions): VersionedCacheAdapte
         const cause = toError(error);
         return commands.map((command) => failure(command, cause, false, name));
       }
-      return executeBatch(client, commands, name);
+      const results = await executeBatch(client, commands, name);
+      if (results.some((result) => !result.ok && result.error.cause instanceof CacheUnavailableError)) connection.noReply();
+      return results;
     },
     async get(key: string): Promise<string | undefined> {
       const client = await connection.acquire();
