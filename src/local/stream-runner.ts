@@ -568,7 +568,7 @@ export function createStreamRunner(options: StreamRunnerOptions): StreamRunner {
           try {
             await discover(false);
           } catch (error) {
-            onError(new StreamReadError(`DescribeStream failed for ${streamArn}`, { cause: error }));
+            if (!abort.signal.aborted) onError(new StreamReadError(`DescribeStream failed for ${streamArn}`, { cause: error }));
           }
           continue;
         }
