@@ -215,6 +215,15 @@ function positiveMs(name: string, key: string, ms: number): string {
 export function redisAdapter(options: RedisAdapterOptions): VersionedCacheAdapter {
   const connection = connectionFor(options);
   const name = 'redis';
+  /** Run a single-key operation; a missing reply drops an owned client, as for batches. */
+  const guarded = async <T>(operation: (client: RedisClientLike) => Promise<T>): Promise<T> => {
+    try {
+      return await operation(await connection.acquire());
+    } catch (error) {
+      if (error instanceof CacheUnavailableError) connection.noReply();
+      throw error;
+    }
+  };
   return {
     name,
     capabilities: { versioned: true },
@@ -232,22 +241,22 @@ export function redisAdapter(options: RedisAdapterOptions): VersionedCacheAdapte
       if (results.some((result) => !result.ok && result.error.cause instanceof CacheUnavailableError)) connection.noReply();
       return results;
     },
-    async get(key: string): Promise<string | undefined> {
-      const client = await connection.acquire();
-      try {
-        const value = await client.get(key);
-        return value ?? undefined;
-      } catch (error) {
-        const cause = toError(error);
-        if (isReplyError(cause)) {
-          throw new CacheCommandError(`Redis refused GET ${JSON.stringify(key)}: ${cause.message}`, { key, command: 'GET' }, { cause });
+    get: (key: string): Promise<string | undefined> =>
+      guarded(async (client) => {
+        try {
+          const value = await client.get(key);
+          return value ?? undefined;
+        } catch (error) {
+          const cause = toError(error);
+          if (isReplyError(cause)) {
+            throw new CacheCommandError(`Redis refused GET ${JSON.stringify(key)}: ${cause.message}`, { key, command: 'GET' }, { cause });
+          }
+          throw new CacheUnavailableError(`Redis did not answer GET ${JSON.stringify(key)}: ${cause.message}`, { adapter: name }, { cause });
         }
-        throw new CacheUnavailableError(`Redis did not answer GET ${JSON.stringify(key)}: ${cause.message}`, { adapter: name }, { cause });
-      }
-    },
+      }),
     async lease(key: string, token: string, ttlMs: number): Promise<LeaseOutcome> {
       const ttl = positiveMs('lease', key, ttlMs);
-      const reply = await runScript(await connection.acquire(), LEASE, key, [token, ttl], name);
+      const reply = await guarded((client) => runScript(client, LEASE, key, [token, ttl], name));
       if (!Array.isArray(reply)) throw new CacheCommandError(`unexpected reply to lease on ${JSON.stringify(key)}: ${JSON.stringify(reply)}`, { key, command: 'lease script' });
       return asInteger(reply[0]) === 1 ? { granted: true } : { granted: false, stored: asText(reply[1]) };
     },
@@ -260,7 +269,7 @@ export function redisAdapter(options: RedisAdapterOptions): VersionedCacheAdapte
         value === undefined
           ? [token, 'r', '', '', '']
           : [token, 'f', value, ttlSeconds === undefined ? '' : positiveMs('fill', key, ttlSeconds * 1000), version ?? ''];
-      return asInteger(await runScript(await connection.acquire(), FILL, key, args, name)) === 1;
+      return asInteger(await guarded((client) => runScript(client, FILL, key, args, name))) === 1;
     },
     close: () => connection.close(),
   };
