@@ -104,6 +104,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   const rows: (CheckReport | { scenario: Scenario; adapter: string; skipped: string })[] = [];
   for (const backend of args.backends) {
     const { adapter, stop } = await startBackend(backend);
+    // Ctrl-C or a kill must not leave the servers behind.
+    const onSignal = (signal: NodeJS.Signals) => {
+      void stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
     try {
       for (const scenario of args.scenarios) {
         if (needsVersioned(scenario) && !supportsVersioned(adapter)) {
@@ -124,6 +130,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         rows.push({ ...report, adapter: backend });
       }
     } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       await stop();
     }
   }

@@ -4,12 +4,22 @@
  * @module
  */
 import type { ConnectionOptions } from 'node:tls';
-import type { CacheAdapter, CacheCommand, CommandResult } from '../../core/commands.js';
+import type {
+  AnyCacheCommand,
+  CacheAdapter,
+  CacheCommand,
+  CommandResult,
+  FillOptions,
+  LeaseOutcome,
+  VersionedCommand,
+} from '../../core/commands.js';
 import { CacheCommandError, CacheUnavailableError, ConfigError } from '../../errors.js';
 import { MemcachedValueTooLargeError } from './errors.js';
 import { memcachedExpiration } from './expiry.js';
 import { memcachedKey } from './key.js';
 import { openTlsTunnel, type TlsTunnel } from './tls-tunnel.js';
+import { canSendFrames, type MemjsFrameClient } from './cas.js';
+import { DEFAULT_FLOOR_TTL_SECONDS, versionedMemcached, type VersionedMemcached } from './versioned.js';
 
 /**
  * The smallest client the adapter needs: the promise forms of memjs `Client#set`, `#delete` and
@@ -60,6 +70,27 @@ interface CommonOptions {
    * `connectTimeoutSeconds + timeoutSeconds + 1` (3 s); with `client`, 5 s.
    */
   readonly deadlineSeconds?: number;
+  /**
+   * Versioned strategy and reader leases only. Memcached cannot report a key's remaining TTL, so
+   * a lease taken on a tombstone, and a tombstone restored when such a lease is given back, live
+   * this many seconds. Use at least the longest `tombstoneTtlSeconds` of your rules; a longer
+   * life only refuses more old writes. Default 86,400 (24 h).
+   */
+  readonly tombstoneTtlSeconds?: number;
+}
+
+/**
+ * The Memcached adapter. Besides `set` and `delete` it runs versioned commands and reader
+ * leases (`capabilities.versioned`), each as a compare-and-swap loop on its key, when its client
+ * can send raw binary-protocol frames: the client it creates can, and so can a memjs `Client`
+ * you pass; a minimal client without `perform` cannot (then `capabilities` is absent).
+ */
+export interface MemcachedAdapter extends CacheAdapter {
+  execute(commands: readonly AnyCacheCommand[]): Promise<CommandResult[]>;
+  /** See `VersionedCacheAdapter.lease`. Rejects when the client cannot compare-and-swap. */
+  lease(key: string, token: string, ttlMs: number): Promise<LeaseOutcome>;
+  /** See `VersionedCacheAdapter.fill`. Rejects when the client cannot compare-and-swap. */
+  fill(key: string, token: string, value: string | undefined, options?: FillOptions): Promise<boolean>;
 }
 
 /** Build the adapter on a client you created and own (left open by `close()`). */
@@ -113,7 +144,7 @@ export interface MemcachedServersOptions extends CommonOptions {
 export type MemcachedAdapterOptions = MemcachedClientOptions | MemcachedServersOptions;
 
 /** A client the adapter created, which it must close. */
-interface OwnedClient extends MemcachedClient {
+interface OwnedClient extends MemcachedClient, Partial<MemjsFrameClient> {
   close(): void;
   /** The last TLS problem towards any server, when the client runs through TLS tunnels. */
   transportProblem?(): string | undefined;
@@ -169,7 +200,7 @@ const SERVER_ENTRY = /^(?:[^@,\s]+@)?[^@:,\s]+(?::(\d{1,5}))?$/;
  * const adapter = memcachedAdapter({ client });
  * ```
  */
-export function memcachedAdapter(options: MemcachedAdapterOptions): CacheAdapter {
+export function memcachedAdapter(options: MemcachedAdapterOptions): MemcachedAdapter {
   const issues = validate(options);
   if (issues.length > 0) throw new ConfigError(issues);
 
@@ -183,6 +214,50 @@ export function memcachedAdapter(options: MemcachedAdapterOptions): CacheAdapter
         : (options.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_SECONDS) + (options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) + 1));
   let created: Promise<OwnedClient> | undefined;
   let owned: OwnedClient | undefined;
+  const versionedCapable = options.client === undefined || canSendFrames(options.client);
+  const floorTtlSeconds = options.tombstoneTtlSeconds ?? DEFAULT_FLOOR_TTL_SECONDS;
+  const versionedClients = new WeakMap<object, VersionedMemcached>();
+  /** The versioned operations on `client`, or why it cannot run them. */
+  const versionedFor = (client: MemcachedClient): VersionedMemcached | string => {
+    if (!canSendFrames(client)) {
+      return 'the memcached client cannot send raw binary-protocol frames (no perform), which versioned commands and leases need; pass a memjs Client or let the adapter create one';
+    }
+    let ops = versionedClients.get(client);
+    if (ops === undefined) {
+      ops = versionedMemcached(client, { now, maxValueBytes, floorTtlSeconds });
+      versionedClients.set(client, ops);
+    }
+    return ops;
+  };
+  const isVersioned = (command: AnyCacheCommand): command is VersionedCommand =>
+    command.kind === 'set-versioned' || command.kind === 'delete-versioned';
+  const runVersioned = (client: MemcachedClient, command: VersionedCommand): Promise<CommandResult> => {
+    const ops = versionedFor(client);
+    if (typeof ops === 'string') {
+      return Promise.resolve({ ok: false, error: new CacheCommandError(ops, { key: command.key, command: command.kind }) });
+    }
+    return ops.run(command);
+  };
+  /** Run a reader operation under the adapter's deadline, like `get`. */
+  const readerCall = async <T>(what: string, call: (ops: VersionedMemcached) => Promise<T>): Promise<T> => {
+    const client = await clientFor();
+    const ops = versionedFor(client);
+    if (typeof ops === 'string') throw new ConfigError([`memcachedAdapter.client: ${ops}`]);
+    const { expired, cancel } = deadline(deadlineMs);
+    try {
+      return await Promise.race([
+        attempt(() => call(ops)),
+        expired.then((): never => {
+          discard(client);
+          throw new Error(`no answer within ${deadlineMs / 1000} s`);
+        }),
+      ]);
+    } catch (cause) {
+      throw new CacheUnavailableError(`memcached ${what} failed: ${describe(cause)}`, { adapter: 'memcached' }, { cause });
+    } finally {
+      cancel();
+    }
+  };
 
   /** Drop a created client whose state can no longer be trusted; the next call creates another. */
   const discard = (client: MemcachedClient): void => {
@@ -260,9 +335,23 @@ export function memcachedAdapter(options: MemcachedAdapterOptions): CacheAdapter
 
   return {
     name: 'memcached',
-    async execute(commands: readonly CacheCommand[]): Promise<CommandResult[]> {
+    ...(versionedCapable ? { capabilities: { versioned: true } } : {}),
+    async execute(commands: readonly AnyCacheCommand[]): Promise<CommandResult[]> {
       if (commands.length === 0) return [];
       const client = await clientFor();
+      // A versioned command is several round trips (read, compare-and-swap, maybe again), so the
+      // commands of a key that has one run one after another, in batch order; other keys' run
+      // as before, all at once.
+      const versionedKeys = new Set(commands.filter(isVersioned).map((command) => command.key));
+      const chains = new Map<string, Promise<CommandResult>>();
+      const issue = (command: AnyCacheCommand): Promise<CommandResult> => {
+        if (!versionedKeys.has(command.key)) return run(client, command as CacheCommand);
+        const previous = chains.get(command.key);
+        const next = (): Promise<CommandResult> => (isVersioned(command) ? runVersioned(client, command) : run(client, command));
+        const result = previous === undefined ? next() : previous.then(next, next);
+        chains.set(command.key, result);
+        return result;
+      };
       // Issue every command before awaiting any answer: memjs writes each request to its
       // server's connection as it is issued, so the whole batch is in flight at once. Between
       // slices the event loop runs once, so that on a slow (small) function a long issuing loop
@@ -270,7 +359,7 @@ export function memcachedAdapter(options: MemcachedAdapterOptions): CacheAdapter
       const pending: Promise<CommandResult>[] = [];
       for (let start = 0; start < commands.length; start += ISSUE_SLICE) {
         if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-        for (const command of commands.slice(start, start + ISSUE_SLICE)) pending.push(run(client, command));
+        for (const command of commands.slice(start, start + ISSUE_SLICE)) pending.push(issue(command));
       }
       const { expired, cancel } = deadline(deadlineMs);
       try {
@@ -322,6 +411,12 @@ export function memcachedAdapter(options: MemcachedAdapterOptions): CacheAdapter
       if (value === null || value === undefined) return undefined;
       if (typeof value === 'string') return value;
       return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
+    },
+    lease(key: string, token: string, ttlMs: number): Promise<LeaseOutcome> {
+      return readerCall('lease', (ops) => ops.lease(key, token, ttlMs));
+    },
+    fill(key: string, token: string, value: string | undefined, fillOptions: FillOptions = {}): Promise<boolean> {
+      return readerCall('fill', (ops) => ops.fill(key, token, value, fillOptions));
     },
     async close(): Promise<void> {
       const pending = created;
@@ -406,6 +501,10 @@ function validate(options: MemcachedAdapterOptions): string[] {
     }
   };
   positive('deadlineSeconds', options.deadlineSeconds);
+  const { tombstoneTtlSeconds } = options;
+  if (tombstoneTtlSeconds !== undefined && !(Number.isSafeInteger(tombstoneTtlSeconds) && tombstoneTtlSeconds > 0)) {
+    issues.push(`memcachedAdapter.tombstoneTtlSeconds: must be a positive whole number of seconds, got ${String(tombstoneTtlSeconds)}`);
+  }
   const { maxValueBytes } = options;
   if (maxValueBytes !== undefined && !(Number.isSafeInteger(maxValueBytes) && maxValueBytes > 0)) {
     issues.push(`memcachedAdapter.maxValueBytes: must be a positive whole number of bytes, got ${String(maxValueBytes)}`);
@@ -498,6 +597,12 @@ async function createMemjsClient(options: MemcachedServersOptions): Promise<Owne
     delete: (key) => client.delete(key),
     get: (key) => client.get(key),
     options: client.options,
+    // Raw frames (compare-and-swap for versioned commands) go through the same tunnels.
+    perform: (key, request, seq, callback, retries) => client.perform(key, request, seq, callback, retries),
+    incrSeq: () => client.incrSeq(),
+    get seq() {
+      return client.seq;
+    },
     close: () => {
       client.close();
       for (const tunnel of tunnels) void tunnel.close();

@@ -7,6 +7,7 @@
 export {
   DEFAULT_MAX_VALUE_BYTES,
   memcachedAdapter,
+  type MemcachedAdapter,
   type MemcachedAdapterOptions,
   type MemcachedClient,
   type MemcachedClientOptions,
