@@ -68,7 +68,7 @@ function oursRunner(adapter: CacheAdapter): Runner {
 const redisTarget: Target = {
   name: 'redis',
   runners: (port) => {
-    const adapter = redisAdapter({ url: `redis://127.0.0.1:${port}` });
+    const adapter = redisAdapter({ url: `redis://127.0.0.1:${port}`, commandTimeoutMs: 30_000, connectTimeoutMs: 30_000 });
     const ceilingClient = new Redis(port, '127.0.0.1');
     const naiveClient = new Redis(port, '127.0.0.1');
     return {
@@ -91,8 +91,8 @@ const memcachedTarget: Target = {
   name: 'memcached',
   runners: (port) => {
     const servers = `127.0.0.1:${port}`;
-    const adapter = memcachedAdapter({ servers });
-    const create = () => memjs.Client.create(servers, { expires: 0 });
+    const adapter = memcachedAdapter({ servers, timeoutSeconds: 30, connectTimeoutSeconds: 30 });
+    const create = () => memjs.Client.create(servers, { expires: 0, timeout: 30 });
     const ceilingClient = create();
     const naiveClient = create();
     return {

@@ -153,7 +153,7 @@ async function redisBenchmark(port: number, runs: number): Promise<number> {
 async function benchRedis(sizes: readonly number[], runs: number) {
   const server = await startRedis();
   try {
-    const adapter = redisAdapter({ url: server.url });
+    const adapter = redisAdapter({ url: server.url, commandTimeoutMs: 30_000 });
     const ceilingClient = new Redis(server.port, server.host);
     const naiveClient = new Redis(server.port, server.host);
     const runners: Record<Variant, Runner> = {
@@ -176,8 +176,8 @@ async function benchRedis(sizes: readonly number[], runs: number) {
 async function benchMemcached(sizes: readonly number[], runs: number) {
   const pool = await startMemcached();
   try {
-    const adapter = memcachedAdapter({ servers: pool.servers });
-    const create = () => memjs.Client.create(pool.servers, { expires: 0 });
+    const adapter = memcachedAdapter({ servers: pool.servers, timeoutSeconds: 30 });
+    const create = () => memjs.Client.create(pool.servers, { expires: 0, timeout: 30 });
     const ceilingClient = create();
     const naiveClient = create();
     const runners: Record<Variant, Runner> = {

@@ -36,7 +36,7 @@ export function range(values: readonly number[]): [number, number] {
 /** A number for a table: integers with thousands separators, small numbers with 2 decimals. */
 export function fmt(value: number | undefined, digits = 2): string {
   if (value === undefined || Number.isNaN(value)) return '-';
-  if (Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US');
+  if (Math.abs(value) >= 100 || Number.isInteger(value)) return Math.round(value).toLocaleString('en-US');
   return value.toFixed(digits);
 }
 
