@@ -93,6 +93,12 @@ export interface CheckReport {
   readonly items: number;
   /** Cache entries that differ from the table after the stream drained. */
   readonly stale: number;
+  /**
+   * Reads served from the cache with data older than a write the stream had already applied
+   * before the read began: stale reads observed while the workload ran (the final `stale` count
+   * only sees what is left at the end).
+   */
+  readonly staleReads: number;
   /** Up to 5 stale keys with what the cache and the table hold. */
   readonly examples: readonly { key: string; cached: unknown; table: unknown }[];
   readonly seconds: number;
@@ -225,6 +231,24 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
   // Records of the batch a consumer is processing: a late record must land after them.
   const inFlight: number[] = Array.from({ length: shards }, () => 0);
   let streamRecords = 0;
+  // Which item version each record carries, and the newest version the stream has applied per
+  // item (a REMOVE ranks above a value of the same version).
+  const recordMeta = new WeakMap<object, { pk: string; v: number; removed: boolean }>();
+  const applied = new Map<string, { v: number; removed: boolean }>();
+  const noteApplied = (record: unknown) => {
+    const meta = typeof record === 'object' && record !== null ? recordMeta.get(record) : undefined;
+    if (meta === undefined) return;
+    const before = applied.get(meta.pk);
+    if (before === undefined || meta.v > before.v || (meta.v === before.v && meta.removed && !before.removed)) {
+      applied.set(meta.pk, { v: meta.v, removed: meta.removed });
+    }
+  };
+  let staleReads = 0;
+  const checkRead = (floor: { v: number; removed: boolean } | undefined, value: unknown) => {
+    if (floor === undefined) return;
+    const v = (value as { v?: unknown } | null)?.v;
+    if (typeof v !== 'number' || v < floor.v || (v === floor.v && floor.removed)) staleReads++;
+  };
   const shardOf = (pk: string) => {
     let h = 0;
     for (let i = 0; i < pk.length; i++) h = (h * 31 + pk.charCodeAt(i)) | 0;
@@ -242,6 +266,7 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
       ...(after ? { NewImage: image(after) } : {}),
       ...(before ? { OldImage: image(before) } : {}),
     };
+    const meta = { pk, v: (after ?? before)?.v ?? 0, removed: after === undefined };
     const queue = queues[shardOf(pk)] as unknown[];
     const position = (positions[shardOf(pk)] as number) + (inFlight[shardOf(pk)] as number);
     const at = reorder ? Math.max(position, queue.length - Math.floor(rand() * (reorderWindow + 1))) : queue.length;
@@ -254,6 +279,7 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
         eventSourceARN: 'arn:aws:dynamodb:us-east-1:123456789012:table/Bench/stream/2026-01-01T00:00:00.000',
         dynamodb: { ...dynamodb, SequenceNumber: String(sequence) },
       };
+      recordMeta.set(record, meta);
       queue.splice(at, 0, record);
       if (duplicate) queue.push(record);
       return;
@@ -267,11 +293,15 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
       userIdentity: null,
       dynamodb: { ...dynamodb, ApproximateCreationDateTime: Date.now() * 1000, ApproximateCreationDateTimePrecision: 'MICROSECOND' },
     };
-    const wrap = (copy: number) => ({
+    const wrap = (copy: number) => {
+      const record = {
       eventSource: 'aws:kinesis',
       eventSourceARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/bench',
       kinesis: { sequenceNumber: `${sequence}${copy}`, partitionKey: pk, data: Buffer.from(JSON.stringify(payload)).toString('base64') },
-    });
+      };
+      recordMeta.set(record, meta);
+      return record;
+    };
     // Out of order: inserted among the last `reorderWindow` undelivered records. Duplicates: a copy later.
     queue.splice(at, 0, wrap(0));
     if (duplicate) queue.push(wrap(1));
@@ -302,19 +332,25 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
   let hits = 0;
   async function read(pk: string): Promise<void> {
     const key = `${prefix}${pk}`;
+    const floor = applied.get(pk);
     if (reader) {
       let loaded = false;
-      await reader.getOrLoad(key, () => {
+      const value = await reader.getOrLoad(key, () => {
         loaded = true;
         return load(pk);
       });
-      if (!loaded) hits++;
+      if (!loaded) {
+        hits++;
+        checkRead(floor, value);
+      }
       return;
     }
     // The classic cache-aside read: get; on a miss load and set.
     const stored = await adapter.get(key);
     if (stored !== undefined) {
       hits++;
+      const entry = decodeEnvelope(stored);
+      checkRead(floor, entry.kind === 'value' || entry.kind === 'plain' ? (JSON.parse(entry.payload) as unknown) : undefined);
       return;
     }
     const item = await load(pk);
@@ -346,9 +382,10 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
       const result = await processor.process({ Records: batch });
       inFlight[shard] = 0;
       const failure = result.batchItemFailures[0];
+      const index = failure === undefined ? batch.length : Math.max(0, batch.findIndex((r) => identifierOf(r) === failure.itemIdentifier));
+      for (const record of batch.slice(0, index)) noteApplied(record);
       if (failure !== undefined) {
         replays++;
-        const index = batch.findIndex((r) => identifierOf(r) === failure.itemIdentifier);
         positions[shard] = position + Math.max(0, index); // '' or unknown: the whole batch again
         continue;
       }
@@ -429,6 +466,7 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     duplicateBatches,
     items,
     stale,
+    staleReads,
     examples,
     seconds: Math.round((performance.now() - started) / 100) / 10,
     phases: { opsSeconds: Math.round((opsDone - started) / 100) / 10, drainSeconds: Math.round((drained - opsDone) / 100) / 10 },

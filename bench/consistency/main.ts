@@ -126,7 +126,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           seed: args.seed,
           onProgress: () => process.stderr.write('.'),
         });
-        process.stderr.write(` ${report.stale} stale in ${report.seconds} s (ops ${report.phases.opsSeconds} s, drain ${report.phases.drainSeconds} s)\n`);
+        process.stderr.write(` ${report.staleReads} stale reads, ${report.stale} stale at end, in ${report.seconds} s (ops ${report.phases.opsSeconds} s, drain ${report.phases.drainSeconds} s)\n`);
         rows.push({ ...report, adapter: backend });
       }
     } finally {
@@ -138,16 +138,20 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (args.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
   else {
     const lines = [
-      '| backend | scenario | ops | reads | writes | stream records | deliveries | injected failures | replays | stale | seconds |',
-      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| backend | scenario | ops | reads | cache hits | writes | stream records | deliveries | injected failures | replays | stale reads | stale at end | seconds |',
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ];
     for (const r of rows) {
-      if ('skipped' in r) lines.push(`| ${r.adapter} | ${r.scenario} | skipped: ${r.skipped} | | | | | | | | |`);
-      else lines.push(`| ${r.adapter} | ${r.scenario} | ${r.ops} | ${r.reads} | ${r.writes} | ${r.streamRecords} | ${r.deliveries} | ${r.injectedFailures} | ${r.replays} | **${r.stale}** | ${r.seconds} |`);
+      if ('skipped' in r) lines.push(`| ${r.adapter} | ${r.scenario} | skipped: ${r.skipped} | | | | | | | | | | |`);
+      else {
+        lines.push(
+          `| ${r.adapter} | ${r.scenario} | ${r.ops} | ${r.reads} | ${r.hits} | ${r.writes} | ${r.streamRecords} | ${r.deliveries} | ${r.injectedFailures} | ${r.replays} | **${r.staleReads}** | **${r.stale}** | ${r.seconds} |`,
+        );
+      }
     }
     process.stdout.write(`${lines.join('\n')}\n`);
     for (const r of rows) if (!('skipped' in r) && r.examples.length > 0) process.stdout.write(`\n${r.adapter} ${r.scenario} stale example: ${JSON.stringify(r.examples[0])}\n`);
   }
   // Exit 1 when a path that promises consistency left a stale entry.
-  return rows.some((r) => !('skipped' in r) && needsVersioned(r.scenario) && r.stale > 0) ? 1 : 0;
+  return rows.some((r) => !('skipped' in r) && needsVersioned(r.scenario) && (r.stale > 0 || r.staleReads > 0)) ? 1 : 0;
 }

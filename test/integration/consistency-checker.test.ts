@@ -16,6 +16,7 @@ describe('consistency checker', () => {
   it('catches a stale entry planted on purpose, and names its key', async () => {
     const clean = await runConsistencyCheck({ adapter: memoryAdapter(), scenario: 'versioned+leases', ops: 5_000, items: 50, seed: 7 });
     expect(clean.stale).toBe(0);
+    expect(clean.staleReads).toBe(0);
     const planted = await runConsistencyCheck({ adapter: memoryAdapter(), scenario: 'versioned+leases', ops: 5_000, items: 50, seed: 7, plantStale: true });
     expect(planted.stale).toBe(1);
     expect(planted.examples[0]?.cached).toMatchObject({ n: -1 });
@@ -42,6 +43,7 @@ describe('consistency checker', () => {
           expect(report.injectedFailures).toBeGreaterThan(0);
           expect(report.examples).toEqual([]);
           expect(report.stale).toBe(0);
+          expect(report.staleReads).toBe(0);
         }, 60_000);
       }
     });
