@@ -9,6 +9,7 @@ import { redisAdapter } from '../../src/adapters/redis/index.js';
 import type { CacheAdapter, CommandResult } from '../../src/core/commands.js';
 import { createStreamProcessor } from '../../src/lambda/handler.js';
 import { faultRules, userStream } from '../helpers/fault-model.js';
+import { insert } from '../helpers/records.js';
 import { freePort } from '../helpers/free-port.js';
 import { type MemcachedPool, startMemcachedPool } from '../helpers/memcached-servers.js';
 import { type RedisServer, startRedis } from '../helpers/redis-servers.js';
@@ -225,5 +226,41 @@ describe('TLS is verified by default', () => {
         await verified.close();
       }
     });
+  });
+});
+
+describe('item writers cannot inject protocol commands through keys', () => {
+  const hostile = { pk: 'p1 flush_all', type: 'User', email: 'x@example.com\r\nflush_all\r\nset evil 0 0 1\r\nx', name: 'n\r\nFLUSHALL' };
+
+  it('redis: CRLF and commands in item data stay inside their keys and values', async () => {
+    const server = await startRedis();
+    const adapter = redisAdapter({ url: server.url });
+    try {
+      await adapter.execute([{ kind: 'set', key: 'canary', value: 'alive' }]);
+      const result = await createStreamProcessor({ adapter, rules: faultRules, logger: false, metrics: false }).process({ Records: [insert(hostile)] });
+      expect(result.batchItemFailures).toEqual([]);
+      expect(await adapter.get('canary')).toBe('alive');
+      expect(JSON.parse((await adapter.get(`user-by-email:${hostile.email}`)) ?? '{}')).toMatchObject({ name: hostile.name });
+      expect((await server.cli('EXISTS', 'evil')).trim()).toBe('0');
+    } finally {
+      await adapter.close();
+      await server.stop();
+    }
+  });
+
+  it('memcached: CRLF, spaces and commands in item data stay inside their (mapped) keys', async () => {
+    const pool = await startMemcachedPool(1);
+    const adapter = memcachedAdapter({ servers: pool.servers });
+    try {
+      await adapter.execute([{ kind: 'set', key: 'canary', value: 'alive' }]);
+      const result = await createStreamProcessor({ adapter, rules: faultRules, logger: false, metrics: false }).process({ Records: [insert(hostile)] });
+      expect(result.batchItemFailures).toEqual([]);
+      expect(await adapter.get('canary')).toBe('alive');
+      expect(JSON.parse((await adapter.get(`user-by-email:${hostile.email}`)) ?? '{}')).toMatchObject({ name: hostile.name });
+      expect(await adapter.get('evil')).toBeUndefined();
+    } finally {
+      await adapter.close();
+      await pool.stop();
+    }
   });
 });
