@@ -193,6 +193,18 @@ export function adapterContract(makeHarness: () => Promise<ContractHarness>): vo
     if (h.ttlOf) expect(await h.ttlOf(key)).toBeGreaterThan(290);
   });
 
+  it('versioned: mixes with plain commands on one key in batch order', async (ctx) => {
+    const a = versioned(ctx);
+    if (!a) return;
+    const key = k('mixed');
+    const results = await a.execute([sv(key, '5'), dv(key, '6'), sv(key, '4'), { kind: 'set', key, value: 'plain' }, sv(key, '3', 'after-plain')]);
+    expect(results.every((r) => r.ok)).toBe(true);
+    // A plain value carries no version, so the versioned write after it applies.
+    expect(await entry(a, key)).toEqual({ kind: 'value', version: '3', payload: 'after-plain' });
+    await a.execute([sv(key, '9'), { kind: 'delete', key }, sv(key, '2')]);
+    expect(await entry(a, key)).toEqual({ kind: 'value', version: '2', payload: 'v2' });
+  });
+
   it('versioned: compares versions as integers beyond 2^53 and of different lengths', async (ctx) => {
     const a = versioned(ctx);
     if (!a) return;

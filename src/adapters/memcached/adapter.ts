@@ -20,6 +20,7 @@ import { memcachedKey } from './key.js';
 import { openTlsTunnel, type TlsTunnel } from './tls-tunnel.js';
 import { canSendFrames, type MemjsFrameClient } from './cas.js';
 import { DEFAULT_FLOOR_TTL_SECONDS, versionedMemcached, type VersionedMemcached } from './versioned.js';
+import { compareVersions } from '../../core/versioned.js';
 
 /**
  * The smallest client the adapter needs: the promise forms of memjs `Client#set`, `#delete` and
@@ -343,6 +344,7 @@ export function memcachedAdapter(options: MemcachedAdapterOptions): MemcachedAda
       // commands of a key that has one run one after another, in batch order; other keys' run
       // as before, all at once.
       const versionedKeys = new Set(commands.filter(isVersioned).map((command) => command.key));
+      const winners = supersededBy(commands, isVersioned);
       const chains = new Map<string, Promise<CommandResult>>();
       const issue = (command: AnyCacheCommand): Promise<CommandResult> => {
         if (!versionedKeys.has(command.key)) return run(client, command as CacheCommand);
@@ -356,11 +358,16 @@ export function memcachedAdapter(options: MemcachedAdapterOptions): MemcachedAda
       // server's connection as it is issued, so the whole batch is in flight at once. Between
       // slices the event loop runs once, so that on a slow (small) function a long issuing loop
       // cannot starve the connect callback and the replies until memjs's timers call them lost.
-      const pending: Promise<CommandResult>[] = [];
+      const issued: (Promise<CommandResult> | undefined)[] = [];
       for (let start = 0; start < commands.length; start += ISSUE_SLICE) {
         if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-        for (const command of commands.slice(start, start + ISSUE_SLICE)) pending.push(issue(command));
+        commands.slice(start, start + ISSUE_SLICE).forEach((command, j) => {
+          // A versioned command that a later one of the same run supersedes is not sent: it
+          // shares the outcome of the one that decides the key (applied, or failed together).
+          issued.push(winners.has(start + j) ? undefined : issue(command));
+        });
       }
+      const pending = issued.map((result, i) => result ?? (issued[winners.get(i) ?? i] as Promise<CommandResult>));
       const { expired, cancel } = deadline(deadlineMs);
       try {
         return await Promise.all(
@@ -430,6 +437,39 @@ export function memcachedAdapter(options: MemcachedAdapterOptions): MemcachedAda
       }
     },
   };
+}
+
+/**
+ * Within each run of consecutive versioned commands on one key (no plain command on that key in
+ * between), only the command with the greatest (version, rank) decides the key's final state:
+ * every other would be refused or overwritten. Maps each other command's index to that one's.
+ */
+function supersededBy(commands: readonly AnyCacheCommand[], isVersioned: (c: AnyCacheCommand) => c is VersionedCommand): Map<number, number> {
+  const superseded = new Map<number, number>();
+  const runs = new Map<string, number[]>();
+  const close = (key: string) => {
+    const run = runs.get(key);
+    runs.delete(key);
+    if (run === undefined || run.length < 2) return;
+    let best = run[0] as number;
+    for (const i of run) if (outranks(commands[i] as VersionedCommand, commands[best] as VersionedCommand)) best = i;
+    for (const i of run) if (i !== best) superseded.set(i, best);
+  };
+  commands.forEach((command, i) => {
+    if (!isVersioned(command)) return close(command.key);
+    const run = runs.get(command.key);
+    if (run === undefined) runs.set(command.key, [i]);
+    else run.push(i);
+  });
+  for (const key of [...runs.keys()]) close(key);
+  return superseded;
+}
+
+/** True when `a` is strictly newer than `b` (a delete outranks a value at one version). */
+function outranks(a: VersionedCommand, b: VersionedCommand): boolean {
+  const order = compareVersions(a.version, b.version);
+  const rank = (c: VersionedCommand) => (c.kind === 'delete-versioned' ? 1 : 0);
+  return order > 0 || (order === 0 && rank(a) > rank(b));
 }
 
 /** A promise that resolves after `ms`, and a way to cancel its timer. */
