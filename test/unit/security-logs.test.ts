@@ -12,7 +12,7 @@ import { MemcachedValueTooLargeError } from '../../src/adapters/memcached/errors
 import { failure as redisFailure } from '../../src/adapters/redis/execute.js';
 import type { CacheAdapter, CacheCommand, CommandResult } from '../../src/core/commands.js';
 import type { Rule } from '../../src/core/rules.js';
-import { CacheCommandError, ValueTooLargeError } from '../../src/errors.js';
+import { CacheCommandError, CacheUnavailableError, ValueTooLargeError } from '../../src/errors.js';
 import { createStreamProcessor } from '../../src/lambda/handler.js';
 import type { Logger } from '../../src/lambda/logger.js';
 import { event, insert, modify } from '../helpers/records.js';
@@ -40,6 +40,11 @@ type ErrorFactory = (command: CacheCommand) => Error;
 const ADAPTER_ERRORS: [string, ErrorFactory][] = [
   ['redis: refused', (c) => (redisFailure(c, Object.assign(new Error('WRONGTYPE Operation against a key holding the wrong kind of value'), { name: 'ReplyError' }), true) as { error: Error }).error],
   ['redis: outcome unknown', (c) => (redisFailure(c, new Error('Command timed out'), false) as { error: Error }).error],
+  [
+    // A script (versioned command) that got no reply: the key is in the cause's message too.
+    'redis: script without reply',
+    (c) => (redisFailure(c, new CacheUnavailableError(`Redis did not answer set-versioned script on ${JSON.stringify(c.key)}: Command timed out`, { adapter: 'redis' }), false) as { error: Error }).error,
+  ],
   ['memcached: value too large', (c) => new MemcachedValueTooLargeError({ key: c.key, bytes: 2_000_000, limit: 1_000_000, refusedBy: 'server', removed: true })],
   ['core: value too large', (c) => new ValueTooLargeError({ key: c.key, bytes: 2_000_000, limit: 1_000_000 })],
   ['memcached: outcome unknown', (c) => new CacheCommandError(`memcached ${c.kind} of key ${JSON.stringify(c.key)} failed, outcome unknown: socket hang up`, { key: c.key, command: c.kind })],
