@@ -76,29 +76,38 @@ export function exactNumber(text: string): number | string {
   return sameDecimal(parseDecimal(String(n)), parseDecimal(text)) ? (Object.is(n, -0) ? 0 : n) : text;
 }
 
-function checkNumber(value: unknown, path: string): string {
+/**
+ * Where an attribute sits, as its parent's path and its own name or index. The path string is
+ * built only for an error or a container's members: most attributes never need it, and planning
+ * converts every attribute of every image.
+ */
+function pathOf(parent: string, name: string | number): string {
+  return typeof name === 'number' ? `${parent}[${name}]` : `${parent}.${name}`;
+}
+
+function checkNumber(value: unknown, parent: string, name: string | number): string {
   if (typeof value !== 'string' || !NUMBER.test(value)) {
-    throw new AttributeError(path, 'N must be a decimal number string');
+    throw new AttributeError(pathOf(parent, name), 'N must be a decimal number string');
   }
   // Fast path: without an exponent, 38 characters hold at most 38 significant digits and a
   // magnitude between 1E-37 and 1E+38, inside DynamoDB's limits.
   if (value.length <= 38 && value.indexOf('e') < 0 && value.indexOf('E') < 0) return value;
   const d = parseDecimal(value);
-  if (d.digits.length > 38) throw new AttributeError(path, `number has ${d.digits.length} significant digits; DynamoDB allows 38`);
+  if (d.digits.length > 38) throw new AttributeError(pathOf(parent, name), `number has ${d.digits.length} significant digits; DynamoDB allows 38`);
   // 0.d × 10^e: DynamoDB's range is 1E-130 (e = -129) to under 1E+126 (e = 126).
   if (d.digits !== '' && (d.exponent > 126 || d.exponent < -129)) {
-    throw new AttributeError(path, 'number is outside DynamoDB range (1E-130 to 9.9999999999999999999999999999999999999E+125)');
+    throw new AttributeError(pathOf(parent, name), 'number is outside DynamoDB range (1E-130 to 9.9999999999999999999999999999999999999E+125)');
   }
   return value;
 }
 
-function toBase64(value: unknown, path: string): string {
+function toBase64(value: unknown, parent: string, name: string | number): string {
   if (typeof value === 'string') {
-    if (!BASE64.test(value)) throw new AttributeError(path, 'B must be base64');
+    if (!BASE64.test(value)) throw new AttributeError(pathOf(parent, name), 'B must be base64');
     return value;
   }
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
-  throw new AttributeError(path, 'B must be a base64 string or Uint8Array');
+  throw new AttributeError(pathOf(parent, name), 'B must be a base64 string or Uint8Array');
 }
 
 function checkArray(value: unknown, path: string, type: string): unknown[] {
@@ -106,112 +115,139 @@ function checkArray(value: unknown, path: string, type: string): unknown[] {
   return value;
 }
 
+// typeOf and convert return their second answers through these, read right after each call
+// (before any further call): an array per answer per attribute was most of planning's garbage.
+/** The payload of the AttributeValue typeOf just read. */
+let typedValue: unknown;
+/** Whether that AttributeValue had its type tag as its only key (no null padding). */
+let typedClean = false;
+/**
+ * The normalized AttributeValue of the attribute convert just converted. It IS the input object
+ * when the input was already normal (the common case: no null padding, binary as base64), so
+ * planning allocates one tree per image, not two; nothing mutates either tree.
+ */
+let convertedNormal: AttributeValue;
+
 /** The single type tag of an AttributeValue, tolerating null padding (`{ S: null, N: "1" }`). */
-function typeOf(av: unknown, path: string): [tag: string, value: unknown, clean: boolean] {
+function typeOf(av: unknown, parent: string, name: string | number): string {
   if (typeof av !== 'object' || av === null || Array.isArray(av)) {
-    throw new AttributeError(path, 'expected an AttributeValue object like {"S":"..."}');
+    throw new AttributeError(pathOf(parent, name), 'expected an AttributeValue object like {"S":"..."}');
   }
-  let found: [string, unknown, boolean] | undefined;
+  let found: string | undefined;
+  let foundValue: unknown;
   let keys = 0;
-  // for-in with an own-property check: no entries array per attribute (this runs for every
-  // attribute of every image).
+  // for-in with an own-property check: no entries array per attribute.
   for (const tag in av) {
     if (!Object.prototype.hasOwnProperty.call(av, tag)) continue;
     keys++;
     const value: unknown = (av as Record<string, unknown>)[tag];
     if (value === null || value === undefined) continue;
-    if (!TYPES.has(tag)) throw new AttributeError(path, `unknown AttributeValue type ${JSON.stringify(tag)}`);
-    if (found) throw new AttributeError(path, `AttributeValue has two types (${found[0]} and ${tag})`);
-    found = [tag, value, false];
+    if (!TYPES.has(tag)) throw new AttributeError(pathOf(parent, name), `unknown AttributeValue type ${JSON.stringify(tag)}`);
+    if (found !== undefined) throw new AttributeError(pathOf(parent, name), `AttributeValue has two types (${found} and ${tag})`);
+    found = tag;
+    foundValue = value;
   }
-  if (!found) {
+  if (found === undefined) {
     // {"NULL": true} is the one legitimate value whose payload could be mistaken for padding.
-    throw new AttributeError(path, 'AttributeValue has no type');
+    throw new AttributeError(pathOf(parent, name), 'AttributeValue has no type');
   }
-  // Clean: the type tag is its only key (no null padding), so the input is already normalized.
-  found[2] = keys === 1;
+  typedValue = foundValue;
+  typedClean = keys === 1;
   return found;
 }
 
-/**
- * A converted attribute: its plain value and its normalized AttributeValue. The normalized value
- * IS the input object when the input was already normal (the common case: no null padding, binary
- * as base64), so planning allocates one tree per image, not two; nothing mutates either tree.
- */
-type Converted = [plain: unknown, normalized: AttributeValue];
-
-function convert(av: unknown, path: string): Converted {
-  const [tag, value, clean] = typeOf(av, path);
+/** Convert one attribute: returns its plain value and leaves its normalized form in `convertedNormal`. */
+function convert(av: unknown, parent: string, name: string | number): unknown {
+  const tag = typeOf(av, parent, name);
+  const value = typedValue;
+  const clean = typedClean;
   const same = av as AttributeValue;
   switch (tag) {
     case 'S':
-      if (typeof value !== 'string') throw new AttributeError(path, 'S must be a string');
-      return [value, clean ? same : { S: value }];
+      if (typeof value !== 'string') throw new AttributeError(pathOf(parent, name), 'S must be a string');
+      convertedNormal = clean ? same : { S: value };
+      return value;
     case 'N': {
-      const n = checkNumber(value, path);
-      return [exactNumber(n), clean ? same : { N: n }];
+      const n = checkNumber(value, parent, name);
+      convertedNormal = clean ? same : { N: n };
+      return exactNumber(n);
     }
     case 'B': {
-      const b = toBase64(value, path);
-      return [b, clean && b === value ? same : { B: b }];
+      const b = toBase64(value, parent, name);
+      convertedNormal = clean && b === value ? same : { B: b };
+      return b;
     }
     case 'BOOL':
-      if (typeof value !== 'boolean') throw new AttributeError(path, 'BOOL must be true or false');
-      return [value, clean ? same : { BOOL: value }];
+      if (typeof value !== 'boolean') throw new AttributeError(pathOf(parent, name), 'BOOL must be true or false');
+      convertedNormal = clean ? same : { BOOL: value };
+      return value;
     case 'NULL':
-      if (value !== true) throw new AttributeError(path, 'NULL must be true');
-      return [null, clean ? same : { NULL: true }];
+      if (value !== true) throw new AttributeError(pathOf(parent, name), 'NULL must be true');
+      convertedNormal = clean ? same : { NULL: true };
+      return null;
     case 'SS': {
+      const path = pathOf(parent, name);
       const items = checkArray(value, path, 'SS').map((s, i) => {
         if (typeof s !== 'string') throw new AttributeError(`${path}[${i}]`, 'SS members must be strings');
         return s;
       });
-      return [items, clean ? same : { SS: items }];
+      convertedNormal = clean ? same : { SS: items };
+      return items;
     }
     case 'NS': {
-      const items = checkArray(value, path, 'NS').map((s, i) => checkNumber(s, `${path}[${i}]`));
-      return [items.map(exactNumber), clean ? same : { NS: items }];
+      const path = pathOf(parent, name);
+      const items = checkArray(value, path, 'NS').map((s, i) => checkNumber(s, path, i));
+      convertedNormal = clean ? same : { NS: items };
+      return items.map(exactNumber);
     }
     case 'BS': {
+      const path = pathOf(parent, name);
       const input = checkArray(value, path, 'BS');
-      const items = input.map((b, i) => toBase64(b, `${path}[${i}]`));
-      return [items, clean && items.every((b, i) => b === input[i]) ? same : { BS: items }];
+      const items = input.map((b, i) => toBase64(b, path, i));
+      convertedNormal = clean && items.every((b, i) => b === input[i]) ? same : { BS: items };
+      return items;
     }
     case 'L': {
+      const path = pathOf(parent, name);
       const members = checkArray(value, path, 'L');
-      const plain: unknown[] = [];
-      const normalized: AttributeValue[] = [];
+      const plain: unknown[] = new Array<unknown>(members.length);
+      const normalized: AttributeValue[] = new Array<AttributeValue>(members.length);
       let changed = !clean;
-      members.forEach((member, i) => {
-        const [p, n] = convert(member, `${path}[${i}]`);
-        plain.push(p);
-        normalized.push(n);
-        if (n !== member) changed = true;
-      });
-      return [plain, changed ? { L: normalized } : same];
+      for (let i = 0; i < members.length; i++) {
+        const member = members[i];
+        plain[i] = convert(member, path, i);
+        normalized[i] = convertedNormal;
+        if (convertedNormal !== member) changed = true;
+      }
+      convertedNormal = changed ? { L: normalized } : same;
+      return plain;
     }
     default: {
       // 'M'
-      const [plain, normalized] = convertMap(value, path);
-      return [plain, clean && normalized === value ? same : { M: normalized }];
+      const plain = convertMap(value, pathOf(parent, name));
+      convertedNormal = clean && convertedMap === value ? same : { M: convertedMap };
+      return plain;
     }
   }
 }
 
-function convertMap(map: unknown, path: string): [Item, AttributeMap] {
+/** The normalized map convertMap just built (the input itself when it was already normal). */
+let convertedMap: AttributeMap;
+
+/** Convert a map: returns the plain item and leaves the normalized map in `convertedMap`. */
+function convertMap(map: unknown, path: string): Item {
   if (typeof map !== 'object' || map === null || Array.isArray(map)) {
     throw new AttributeError(path, 'expected a map of attribute name to AttributeValue');
   }
   const input = map as Record<string, unknown>;
   const plain: Item = {};
-  // Built only once some attribute differs from its input (see Converted).
+  // Built only once some attribute differs from its input (see convertedNormal).
   let normalized: AttributeMap | undefined;
   for (const name in input) {
     if (!Object.prototype.hasOwnProperty.call(input, name)) continue;
     const original = input[name];
-    const [p, n] = convert(original, `${path}.${name}`);
-    defineAttribute(plain, name, p);
-    if (normalized === undefined && n !== original) {
+    defineAttribute(plain, name, convert(original, path, name));
+    if (normalized === undefined && convertedNormal !== original) {
       normalized = {};
       // Every earlier attribute was already normal: copy it as is.
       for (const earlier in input) {
@@ -219,9 +255,10 @@ function convertMap(map: unknown, path: string): [Item, AttributeMap] {
         if (Object.prototype.hasOwnProperty.call(input, earlier)) defineAttribute(normalized, earlier, input[earlier]);
       }
     }
-    if (normalized !== undefined) defineAttribute(normalized, name, n);
+    if (normalized !== undefined) defineAttribute(normalized, name, convertedNormal);
   }
-  return [plain, normalized ?? (input as AttributeMap)];
+  convertedMap = normalized ?? (input as AttributeMap);
+  return plain;
 }
 
 /**
@@ -250,6 +287,6 @@ export interface Image {
  * @throws AttributeError naming the attribute path at fault.
  */
 export function convertImage(image: unknown, field: string): Image {
-  const [item, raw] = convertMap(image, field);
-  return { item, raw };
+  const item = convertMap(image, field);
+  return { item, raw: convertedMap };
 }
