@@ -22,6 +22,11 @@ describe('consistency checker', () => {
     expect(planted.examples[0]?.cached).toMatchObject({ n: -1 });
   });
 
+  it('finds the stale reads the classic design serves (the baseline it is compared with)', async () => {
+    const naive = await runConsistencyCheck({ adapter: memoryAdapter(), scenario: 'naive-invalidate', ops: 20_000, items: 50, seed: 7 });
+    expect(naive.staleReads).toBeGreaterThan(0);
+  });
+
   for (const backend of ['memory', 'redis', 'redis-cluster', 'memcached'] as const satisfies readonly Backend[]) {
     describe(backend, () => {
       let adapter: CacheAdapter;
