@@ -31,6 +31,8 @@ const rules: Rule[] = [
   { name: 'by-id', table: 'App', when: (i) => i['type'] === 'User', key: (i) => `user:${String(i['pk'])}`, strategy: 'write-through', ttlSeconds: 300 },
   { name: 'by-email', table: 'App', when: (i) => i['type'] === 'User', key: (i) => `user-by-email:${String(i['email'])}`, strategy: 'invalidate' },
   { name: 'order', table: 'App', when: (i) => i['type'] === 'Order', key: (i) => [`order:${String(i['pk'])}`, `orders:${String(i['email'])}`], strategy: 'write-through', attributes: ['pk', 'total'] },
+  { name: 'ver-seq', table: 'App', when: (i) => i['type'] === 'Order', key: (i) => `ver:${String(i['pk'])}`, strategy: 'versioned', version: 'sequenceNumber', ttlSeconds: 60 },
+  { name: 'ver-attr', table: 'App', when: (i) => i['type'] === 'Other', key: (i) => `vattr:${String(i['pk'])}`, strategy: 'versioned', version: { attribute: 'total' }, writes: 'tombstone' },
   {
     name: 'throws',
     table: /^App$/,
