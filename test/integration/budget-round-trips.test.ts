@@ -12,6 +12,7 @@ import { makeEvent, rules } from '../../bench/lib/workload.js';
 import { memcachedAdapter } from '../../src/adapters/memcached/index.js';
 import { redisAdapter } from '../../src/adapters/redis/index.js';
 import type { CacheAdapter } from '../../src/core/commands.js';
+import type { Rule } from '../../src/core/rules.js';
 import { createStreamHandler } from '../../src/lambda/handler.js';
 import { startMemcachedPool, type MemcachedPool } from '../helpers/memcached-servers.js';
 import { startRedis, startRedisCluster, type RedisClusterServers, type RedisServer } from '../helpers/redis-servers.js';
@@ -20,8 +21,11 @@ const DELAY_MS = 250;
 const BATCH = makeEvent(10_000);
 const WARM_UP = makeEvent(10, 7);
 
-async function runBatch(adapter: CacheAdapter) {
-  const handler = createStreamHandler({ adapter, rules, logger: false, metrics: false });
+/** The workload's user key, versioned by the item's `version` attribute (Lua scripts on Redis). */
+const VERSIONED_RULES: Rule[] = [{ ...(rules[0] as Rule), strategy: 'versioned', version: { attribute: 'version' }, ttlSeconds: 3600 }];
+
+async function runBatch(adapter: CacheAdapter, batchRules: Rule[] = rules) {
+  const handler = createStreamHandler({ adapter, rules: batchRules, logger: false, metrics: false });
   expect((await handler(WARM_UP)).batchItemFailures).toEqual([]);
   return async (proxies: readonly DelayProxy[]) => {
     for (const proxy of proxies) proxy.reset();
@@ -62,6 +66,17 @@ describe('round trips per batch: Redis standalone', () => {
     expect(counts?.requestBytes).toBeGreaterThan(10_000 * 300);
     const { key, id } = lastWrite();
     expect(JSON.parse((await redis.cli('GET', key)).trim())).toMatchObject({ id });
+  });
+
+  it('sends a warm versioned batch in one flight too, scripts loaded in the same pipeline', async () => {
+    await redis.cli('SCRIPT', 'FLUSH');
+    const run = await runBatch(adapter, VERSIONED_RULES);
+    await redis.cli('SCRIPT', 'FLUSH'); // the measured batch must load its scripts again
+    const [counts] = await run([proxy]);
+    expect(counts?.connections).toBe(0);
+    expect(counts?.flights).toBe(1);
+    const { key, id } = lastWrite();
+    expect(await redis.cli('GET', key)).toContain(id);
   });
 });
 
