@@ -99,6 +99,8 @@ export interface CheckReport {
    * only sees what is left at the end).
    */
   readonly staleReads: number;
+  /** Reader cache calls that failed (timeouts on a loaded machine); those reads went to the table. */
+  readonly cacheErrors: number;
   /** Up to 5 stale keys with what the cache and the table hold. */
   readonly examples: readonly { key: string; cached: unknown; table: unknown }[];
   readonly seconds: number;
@@ -220,7 +222,10 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     scenario === 'kinesis-versioned+leases'
       ? createKinesisStreamProcessor({ adapter: cache, rules: rulesFor(scenario, prefix), logger: false, metrics: false })
       : createStreamProcessor({ adapter: cache, rules: rulesFor(scenario, prefix), logger: false, metrics: false });
-  const reader: CacheReader | undefined = leases ? createCacheReader({ adapter, leaseTtlMs: 50, waitMs: 20, pollMs: 1 }) : undefined;
+  let readerCacheErrors = 0;
+  const reader: CacheReader | undefined = leases
+    ? createCacheReader({ adapter, leaseTtlMs: 50, waitMs: 20, pollMs: 1, onCacheError: () => void readerCacheErrors++ })
+    : undefined;
 
   // The table, and each item's next version (versions keep increasing across delete/re-create).
   const table = new Map<string, TableItem>();
@@ -330,6 +335,7 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
   }
 
   let hits = 0;
+  let cacheErrors = 0;
   async function read(pk: string): Promise<void> {
     const key = `${prefix}${pk}`;
     const floor = applied.get(pk);
@@ -345,8 +351,15 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
       }
       return;
     }
-    // The classic cache-aside read: get; on a miss load and set.
-    const stored = await adapter.get(key);
+    // The classic cache-aside read: get; on a miss load and set. A failed cache call is a miss.
+    const stored = await adapter.get(key).catch(() => {
+      cacheErrors++;
+      return null;
+    });
+    if (stored === null) {
+      await load(pk);
+      return;
+    }
     if (stored !== undefined) {
       hits++;
       const entry = decodeEnvelope(stored);
@@ -354,7 +367,7 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
       return;
     }
     const item = await load(pk);
-    if (item !== undefined) await adapter.execute([{ kind: 'set', key, value: JSON.stringify(item) }]);
+    if (item !== undefined) await adapter.execute([{ kind: 'set', key, value: JSON.stringify(item) }]).catch(() => void cacheErrors++);
   }
 
   // Lambda-style consumers: one per shard, batches in order, replay from the reported record.
@@ -440,7 +453,15 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
   for (let i = 0; i < items; i++) {
     const pk = `item-${i}`;
     const key = `${prefix}${pk}`;
-    const stored = await adapter.get(key);
+    let stored: string | undefined;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        stored = await adapter.get(key);
+        break;
+      } catch (error) {
+        if (attempt >= 5) throw error;
+      }
+    }
     if (stored === undefined) continue;
     const entry = decodeEnvelope(stored);
     if (entry.kind !== 'value' && entry.kind !== 'plain') continue; // tombstones and leases are misses
@@ -467,6 +488,7 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     items,
     stale,
     staleReads,
+    cacheErrors: cacheErrors + readerCacheErrors,
     examples,
     seconds: Math.round((performance.now() - started) / 100) / 10,
     phases: { opsSeconds: Math.round((opsDone - started) / 100) / 10, drainSeconds: Math.round((drained - opsDone) / 100) / 10 },

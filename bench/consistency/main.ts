@@ -74,21 +74,22 @@ export async function startBackend(backend: Backend): Promise<{ adapter: CacheAd
       const { startRedis } = await import('../../test/helpers/redis-servers.js');
       const { redisAdapter } = await import('../../src/adapters/redis/index.js');
       const server = await startRedis();
-      const adapter = redisAdapter({ url: server.url });
+      // Long timeouts: a loaded benchmark machine is not an outage.
+      const adapter = redisAdapter({ url: server.url, commandTimeoutMs: 10_000 });
       return { adapter, stop: async () => (await adapter.close(), await server.stop()) };
     }
     case 'redis-cluster': {
       const { startRedisCluster } = await import('../../test/helpers/redis-servers.js');
       const { redisAdapter } = await import('../../src/adapters/redis/index.js');
       const cluster = await startRedisCluster();
-      const adapter = redisAdapter({ url: cluster.url, cluster: true });
+      const adapter = redisAdapter({ url: cluster.url, cluster: true, commandTimeoutMs: 10_000 });
       return { adapter, stop: async () => (await adapter.close(), await cluster.stop()) };
     }
     case 'memcached': {
       const { startMemcachedPool } = await import('../../test/helpers/memcached-servers.js');
       const { memcachedAdapter } = await import('../../src/adapters/memcached/index.js');
       const pool = await startMemcachedPool(2);
-      const adapter = memcachedAdapter({ servers: pool.servers });
+      const adapter = memcachedAdapter({ servers: pool.servers, timeoutSeconds: 10 });
       return { adapter, stop: async () => (await adapter.close(), await pool.stop()) };
     }
   }
@@ -126,7 +127,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           seed: args.seed,
           onProgress: () => process.stderr.write('.'),
         });
-        process.stderr.write(` ${report.staleReads} stale reads, ${report.stale} stale at end, in ${report.seconds} s (ops ${report.phases.opsSeconds} s, drain ${report.phases.drainSeconds} s)\n`);
+        process.stderr.write(` ${report.staleReads} stale reads, ${report.stale} stale at end, ${report.cacheErrors} cache errors, in ${report.seconds} s (ops ${report.phases.opsSeconds} s, drain ${report.phases.drainSeconds} s)\n`);
         rows.push({ ...report, adapter: backend });
       }
     } finally {
