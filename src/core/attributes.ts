@@ -82,8 +82,14 @@ export function exactNumber(text: string): number | string {
  * converts every attribute of every image.
  */
 function pathOf(parent: string, name: string | number): string {
-  return typeof name === 'number' ? `${parent}[${name}]` : `${parent}.${name}`;
+  if (typeof name === 'number') return `${parent}[${name}]`;
+  // Map keys are usually schema (address.zip) but can be data (a map keyed by email). Error
+  // paths reach logs, which must not hold item data: names that are not plain identifiers
+  // are shown as <name>.
+  return `${parent}.${IDENTIFIER.test(name) ? name : '<name>'}`;
 }
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
 
 function checkNumber(value: unknown, parent: string, name: string | number): string {
   if (typeof value !== 'string' || !NUMBER.test(value)) {

@@ -83,3 +83,16 @@ describe('codecs', () => {
     expect((plan?.commands[0] as { value: string }).value).toBe('{"PK":"P"}');
   });
 });
+
+describe('error paths', () => {
+  it('name plain attribute names but hide map keys that may be item data', () => {
+    expect(() => convertImage({ address: { M: { zip: { N: 'x' } } } }, 'NewImage')).toThrow('NewImage.address.zip: N must be a decimal number string');
+    let message = '';
+    try {
+      convertImage({ byEmail: { M: { 'ann@example.com': { N: 'x' } } } }, 'NewImage');
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toBe('NewImage.byEmail.<name>: N must be a decimal number string');
+  });
+});
