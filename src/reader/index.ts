@@ -12,7 +12,7 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import { supportsVersioned, type CacheAdapter } from '../core/commands.js';
+import { supportsVersioned, type CacheAdapter, type LeaseOutcome } from '../core/commands.js';
 import { resolveCodec } from '../core/codecs.js';
 import type { Codec, CodecName } from '../core/rules.js';
 import { canonicalVersion, decodeEnvelope } from '../core/versioned.js';
@@ -142,7 +142,7 @@ export function createCacheReader(options: CacheReaderOptions): CacheReader {
         if (hit.hit) return hit.value as T;
 
         const token = randomUUID();
-        let outcome;
+        let outcome: LeaseOutcome;
         try {
           outcome = await adapter.lease(key, token, leaseTtlMs);
         } catch (error) {
