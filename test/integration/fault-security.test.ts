@@ -2,11 +2,13 @@
  * Safe defaults against real servers: credentials never reach error messages, inspected error
  * objects or log lines; TLS certificates are verified unless the caller hands over a CA.
  */
+import type { ConnectionOptions } from 'node:tls';
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { memcachedAdapter } from '../../src/adapters/memcached/index.js';
 import { redisAdapter } from '../../src/adapters/redis/index.js';
 import type { CacheAdapter, CommandResult } from '../../src/core/commands.js';
+import { ConfigError } from '../../src/errors.js';
 import { createStreamProcessor } from '../../src/lambda/handler.js';
 import { faultRules, userStream } from '../helpers/fault-model.js';
 import { insert } from '../helpers/records.js';
@@ -102,17 +104,17 @@ describe('credentials never leak', () => {
     }
   });
 
-  // KNOWN GAP (redis adapter), kept out of the default run until fixed: the CacheUnavailableError
-  // for a refused AUTH keeps ioredis's ReplyError as `cause`, and that error carries the
-  // command it answered: `command: { name: 'hello', args: ['3', 'AUTH', user, password] }`.
-  // Messages and logs are clean, but `console.log(result.error)` (util.inspect) prints the
-  // password. Fix in src/adapters/redis/connection.ts: drop or redact `command.args` on the
-  // cause (or keep only its message). Run with DDB_CACHE_SYNC_KNOWN_GAPS=1 to reproduce.
-  it.runIf(process.env['DDB_CACHE_SYNC_KNOWN_GAPS'] === '1')('redis: a refused password stays out of an inspected (console.log) error', async () => {
+  // Was a known gap: the cause of a refused AUTH was ioredis's ReplyError, which carries the
+  // command it answered (`args: ['3', 'AUTH', user, password]`), so `console.log(result.error)`
+  // printed the password. The adapter now keeps only clean copies of client errors.
+  it('redis: a refused password stays out of an inspected (console.log) error', async () => {
     for (const url of [`redis://default:${WRONG}@127.0.0.1:${server.port}`, `redis://app:${WRONG}@127.0.0.1:${server.port}`]) {
       const adapter = redisAdapter({ url });
       try {
-        expectNoSecret((await failEverywhere(adapter)).printed);
+        const { said, printed } = await failEverywhere(adapter);
+        expect(said).toMatch(/WRONGPASS|invalid password/i); // the reason is still there
+        expectNoSecret(printed);
+        expectNoSecret(inspect(await adapter.get('k').catch((error: unknown) => error), { depth: 10 }));
       } finally {
         await adapter.close();
       }
@@ -183,19 +185,53 @@ describe('TLS is verified by default', () => {
     }
   });
 
-  // KNOWN GAP (redis adapter), kept out of the default run until fixed: clientOptions are spread
-  // over the adapter's own options, so `clientOptions: { tls: undefined }` (easy to produce with
-  // `tls: process.env.CA ? { ca } : undefined`) turns a rediss:// url into plaintext, silently.
-  // Fix in src/adapters/redis/connection.ts: apply the url's TLS after clientOptions, or refuse
-  // clientOptions.tls (TLS belongs in the `tls` option). DDB_CACHE_SYNC_KNOWN_GAPS=1 runs it.
-  it.runIf(process.env['DDB_CACHE_SYNC_KNOWN_GAPS'] === '1')('redis: a rediss:// url never falls back to plaintext', async () => {
+  // Was a known gap: clientOptions were spread over the adapter's own options, so
+  // `clientOptions: { tls: undefined }` (what `tls: process.env.CA ? { ca } : undefined`
+  // produces) turned a rediss:// url into plaintext, silently. Now refused at cold start.
+  it('redis: a rediss:// url never falls back to plaintext', async () => {
     const plain = await startRedis();
-    const adapter = redisAdapter({ url: `rediss://127.0.0.1:${plain.port}`, clientOptions: { tls: undefined } });
+    const url = `rediss://127.0.0.1:${plain.port}`;
     try {
-      expect((await adapter.execute([{ kind: 'set', key: 'k', value: 'sent in the clear' }]))[0]?.ok).toBe(false);
+      const overrides: Record<string, unknown>[] = [
+        { tls: undefined },
+        { tls: false },
+        { tls: null },
+        { tls: {} },
+        { redisOptions: { tls: undefined } },
+        { Connector: undefined },
+      ];
+      for (const clientOptions of overrides) {
+        expect(() => redisAdapter({ url, clientOptions }), JSON.stringify(clientOptions)).toThrow(ConfigError);
+        expect(() => redisAdapter({ url, clientOptions, cluster: true }), JSON.stringify(clientOptions)).toThrow(ConfigError);
+      }
+      for (const tls of [false, null, 'yes']) {
+        expect(() => redisAdapter({ url, tls: tls as unknown as ConnectionOptions }), String(tls)).toThrow(/tls: must be an object/);
+      }
+      // Any other client option leaves TLS on: the plain server never gets the value.
+      const adapter = redisAdapter({ url, clientOptions: { connectionName: 'x', enableAutoPipelining: false }, connectTimeoutMs: 500 });
+      try {
+        expect((await adapter.execute([{ kind: 'set', key: 'k', value: 'sent in the clear' }]))[0]?.ok).toBe(false);
+      } finally {
+        await adapter.close();
+      }
+      expect((await plain.cli('DBSIZE')).trim()).toBe('0');
     } finally {
-      await adapter.close();
       await plain.stop();
+    }
+  });
+
+  it('redis: certificate verification cannot be switched off', async () => {
+    const url = `rediss://default:${PASSWORD}@127.0.0.1:${server.port}`;
+    // `undefined` counts: tls.connect reads a present-but-undefined rejectUnauthorized as false.
+    for (const rejectUnauthorized of [false, undefined, 0]) {
+      const tls = { rejectUnauthorized } as unknown as ConnectionOptions;
+      expect(() => redisAdapter({ url, tls }), String(rejectUnauthorized)).toThrow(/tls\.rejectUnauthorized: certificate verification cannot be switched off/);
+    }
+    const verified = redisAdapter({ url, tls: { ca: server.tls?.ca, rejectUnauthorized: true } });
+    try {
+      expect(await verified.execute([{ kind: 'set', key: 'k', value: 'v' }])).toEqual([{ ok: true }]);
+    } finally {
+      await verified.close();
     }
   });
 

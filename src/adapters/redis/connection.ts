@@ -6,17 +6,21 @@
  * @module
  */
 import type { ConnectionOptions } from 'node:tls';
-import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
+import type { AbstractConnector, Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { CacheUnavailableError, ConfigError } from '../../errors.js';
+import { cleanError } from './clean-error.js';
 import type { RedisClientLike } from './client.js';
+import { abortClient, resettableTlsConnector } from './reset.js';
 
 /** Hands out a ready client per batch and releases what the adapter owns. */
 export interface Connection {
   acquire(): Promise<RedisClientLike>;
   /**
-   * A command got no reply in time. A connection the adapter owns is dropped so the next batch
-   * opens a fresh one: a half-open socket (peer gone without a reset, e.g. a replaced node)
-   * would otherwise swallow every later batch until TCP gives up, many minutes later.
+   * A command got no reply in time. A connection the adapter owns is aborted with a TCP reset
+   * so the next batch opens a fresh one: a half-open socket (peer gone without a reset, e.g. a
+   * replaced node) would otherwise swallow every later batch until TCP gives up, many minutes
+   * later; and the reset, unlike a normal close, discards the writes the old socket still held
+   * instead of delivering them late (see `reset.ts`).
    */
   noReply(): void;
   close(): Promise<void>;
@@ -49,11 +53,17 @@ type OwnedClient = Redis | Cluster;
  */
 const retryStrategy = (times: number): number | null => (times > 3 ? null : Math.min(times * 100, 1_000));
 
-async function loadIoredis(): Promise<{ Redis: typeof Redis; Cluster: typeof Cluster }> {
+interface Ioredis {
+  readonly Redis: typeof Redis;
+  readonly Cluster: typeof Cluster;
+  readonly AbstractConnector: typeof AbstractConnector;
+}
+
+async function loadIoredis(): Promise<Ioredis> {
   try {
-    // ioredis 5 and 6 both export Redis and Cluster by name.
-    const { Redis, Cluster } = await import('ioredis');
-    return { Redis, Cluster };
+    // ioredis 5 and 6 both export Redis, Cluster and AbstractConnector by name.
+    const { Redis, Cluster, AbstractConnector } = await import('ioredis');
+    return { Redis, Cluster, AbstractConnector };
   } catch (error) {
     throw new ConfigError(['url: connecting by url needs the optional peer dependency ioredis (npm install ioredis), or pass { client }'], {
       cause: error,
@@ -66,11 +76,15 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 async function createClient(settings: UrlSettings): Promise<OwnedClient> {
-  const { Redis, Cluster } = await loadIoredis();
+  const { Redis, Cluster, AbstractConnector } = await loadIoredis();
+  // Applied after the user's clientOptions, which may not set these (resolveUrlOptions refuses
+  // `tls` and `Connector` there): the url scheme and the `tls` option alone decide TLS.
+  const transport: RedisOptions = settings.tls
+    ? { tls: settings.tls, Connector: resettableTlsConnector(AbstractConnector) }
+    : { tls: undefined };
   const nodeOptions: RedisOptions = {
     username: settings.username,
     password: settings.password,
-    tls: settings.tls,
     connectTimeout: settings.connectTimeoutMs,
     commandTimeout: settings.commandTimeoutMs,
     maxRetriesPerRequest: 1,
@@ -94,6 +108,7 @@ async function createClient(settings: UrlSettings): Promise<OwnedClient> {
       enableOfflineQueue: false,
       retryStrategy,
       ...userOptions,
+      ...transport,
     };
     return new Redis(options);
   }
@@ -106,7 +121,7 @@ async function createClient(settings: UrlSettings): Promise<OwnedClient> {
     // (ElastiCache needs this for in-transit encryption).
     ...(settings.tls ? { dnsLookup: (address: string, callback: (error: Error | null, address: string) => void) => callback(null, address) } : {}),
     ...userOptions,
-    redisOptions: { ...nodeOptions, ...(isRecord(userNodeOptions) ? userNodeOptions : {}) },
+    redisOptions: { ...nodeOptions, ...(isRecord(userNodeOptions) ? userNodeOptions : {}), ...transport },
   };
   return new Cluster([{ host: settings.host, port: settings.port }], options);
 }
@@ -145,7 +160,7 @@ function waitUntilReady(client: OwnedClient, settings: UrlSettings): Promise<voi
       cleanup();
       resolve();
     };
-    const onError = (error: Error) => fail(describeError(error), error);
+    const onError = (error: Error) => fail(describeError(error), cleanError(error));
     const onEnd = () => fail('connection ended');
     const timer = setTimeout(() => fail(`not ready within connectTimeoutMs (${settings.connectTimeoutMs} ms)`), settings.connectTimeoutMs);
     const cleanup = () => {
@@ -205,11 +220,11 @@ export function ownedConnection(settings: UrlSettings): Connection {
     noReply() {
       const current = pending;
       if (current === undefined) return;
-      // The next acquire() builds a new client on a new socket. The old one is ended, but its
-      // socket may linger until TCP gives up if the peer is gone: nothing waits on it. Replies
+      // The next acquire() builds a new client on a new socket. The old one is reset: what it
+      // still held is discarded by this side's kernel, never delivered after the retry. Replies
       // still due on it are lost; those commands are already reported failed.
       pending = undefined;
-      current.then((client) => client.disconnect()).catch(() => undefined);
+      current.then(abortClient).catch(() => undefined);
     },
     async close() {
       const current = pending;

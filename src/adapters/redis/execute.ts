@@ -7,6 +7,7 @@
 import type { AnyCacheCommand, CommandResult } from '../../core/commands.js';
 import { isCanonicalVersion } from '../../core/versioned.js';
 import { CacheCommandError, CacheUnavailableError } from '../../errors.js';
+import { cleanError } from './clean-error.js';
 import type { PipelineReply, RedisClientLike, RedisPipelineLike } from './client.js';
 import { DELETE_VERSIONED, type LuaScript, SET_VERSIONED } from './scripts.js';
 import { keySlot } from './slot.js';
@@ -103,8 +104,12 @@ function accepted(command: Command, result: unknown): boolean {
   return typeof result === 'number' || (typeof result === 'string' && /^\d+$/.test(result));
 }
 
+/**
+ * Every error the client hands the adapter, as the adapter keeps it: a clean copy without the
+ * command arguments ioredis attaches (passwords, item data); see {@link cleanError}.
+ */
 export function toError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(String(value));
+  return cleanError(value);
 }
 
 function outcomeOf(command: Command, reply: PipelineReply | undefined): Outcome {

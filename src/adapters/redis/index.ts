@@ -39,8 +39,9 @@ export interface RedisUrlAdapterOptions {
   /** Connect as a Redis Cluster client using `url` as the seed node. Default `false`. */
   readonly cluster?: boolean;
   /**
-   * TLS options (`ca`, `servername`, `rejectUnauthorized`, ...) passed to Node's `tls.connect`.
-   * Giving `tls` turns TLS on even with a `redis://` url.
+   * TLS options (`ca`, `servername`, `cert`/`key`, ...) passed to Node's `tls.connect`. Giving
+   * `tls` turns TLS on even with a `redis://` url; nothing turns it off with `rediss://`. The
+   * server certificate is always verified: `rejectUnauthorized: false` is refused (give `ca`).
    */
   readonly tls?: ConnectionOptions;
   /** Time to become ready (connect, TLS, AUTH, ready check). Default {@link DEFAULT_CONNECT_TIMEOUT_MS}. */
@@ -50,6 +51,7 @@ export interface RedisUrlAdapterOptions {
   /**
    * Extra ioredis options, applied over the adapter's defaults: `RedisOptions`, or
    * `ClusterOptions` with `cluster: true` (its `redisOptions` merge into the per-node defaults).
+   * `tls` and `Connector` are refused here: TLS comes from the url scheme and the `tls` option.
    */
   readonly clientOptions?: Readonly<Record<string, unknown>>;
 }
@@ -75,6 +77,49 @@ function decode(part: string): string | undefined {
   } catch {
     return part;
   }
+}
+
+/** ioredis options the adapter sets itself, from the url and `tls`: not accepted in clientOptions. */
+const OWNED_CLIENT_OPTIONS: Readonly<Record<string, string>> = {
+  tls: 'TLS is decided by the url scheme (rediss://) and the adapter option tls; move these options to tls',
+  Connector: 'the adapter opens its own sockets (it resets them when a batch gets no reply); remove it, or build the client yourself and pass { client }',
+};
+
+/**
+ * Refuse `tls` (even `tls: undefined`, which ioredis reads as "no TLS") and `Connector` in
+ * clientOptions and in its `redisOptions`: spread over the adapter's options they would turn a
+ * rediss:// url into plaintext without a word.
+ */
+function checkClientOptions(clientOptions: Readonly<Record<string, unknown>>, issues: string[]): void {
+  const nodeOptions = clientOptions['redisOptions'];
+  const places: [string, unknown][] = [['clientOptions', clientOptions], ['clientOptions.redisOptions', nodeOptions]];
+  for (const [path, value] of places) {
+    if (typeof value !== 'object' || value === null) continue;
+    for (const [key, why] of Object.entries(OWNED_CLIENT_OPTIONS)) {
+      if (Object.hasOwn(value, key)) issues.push(`${path}.${key}: not accepted: ${why}`);
+    }
+  }
+}
+
+/**
+ * TLS options for the connection: the `tls` option, or `{}` (Node's defaults: verify against
+ * the trusted CAs) when the url is rediss://. Certificate verification cannot be switched off.
+ */
+function resolveTls(tls: unknown, secure: boolean, issues: string[]): ConnectionOptions | undefined {
+  if (tls === undefined) return secure ? {} : undefined;
+  if (typeof tls !== 'object' || tls === null || Array.isArray(tls)) {
+    issues.push(
+      `tls: must be an object of tls.connect options (e.g. { ca }), got ${tls === null ? 'null' : typeof tls}; TLS is on with a rediss:// url and cannot be turned off by tls`,
+    );
+    return undefined;
+  }
+  const options = tls as ConnectionOptions;
+  if (Object.hasOwn(options, 'rejectUnauthorized') && options.rejectUnauthorized !== true) {
+    issues.push(
+      'tls.rejectUnauthorized: certificate verification cannot be switched off (anyone on the network path could read and change the cache); give the server\'s CA as tls.ca, and tls.servername when the certificate names another host (e.g. through a tunnel)',
+    );
+  }
+  return options;
 }
 
 /** Validate url options into settings; throws {@link ConfigError} listing every problem. */
@@ -105,9 +150,11 @@ function resolveUrlOptions(options: RedisUrlAdapterOptions): UrlSettings {
   }
   if (options.clientOptions !== undefined && (typeof options.clientOptions !== 'object' || options.clientOptions === null)) {
     issues.push('clientOptions: must be an object of ioredis options');
+  } else if (options.clientOptions !== undefined) {
+    checkClientOptions(options.clientOptions, issues);
   }
+  const tls = resolveTls(options.tls, secure, issues);
   if (issues.length > 0 || url === undefined) throw new ConfigError(issues);
-  const tls = options.tls ?? (secure ? {} : undefined);
   return {
     // WHATWG URL keeps IPv6 literals in brackets; sockets want them bare.
     host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
