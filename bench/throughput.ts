@@ -2,7 +2,7 @@
  * Batch throughput on loopback: the library's handler next to the raw client's ceiling, the
  * classic blog Lambda and the naive port, on a real redis-server and a real memcached.
  *
- * Run: `npm run bench:throughput` (options: `--runs 7 --sizes 100,1000,10000`).
+ * Run: `npm run bench:throughput` (options: `--runs 5 --sizes 100,1000,10000`).
  *
  * Every run times each variant on the same batch, in a rotating order, after a warm-up; ratios
  * are computed within a run and the medians over runs are reported. Batches of fewer than
@@ -220,7 +220,7 @@ function print(title: string, results: readonly SizeResult[]): void {
   );
 }
 
-const runs = intArg('runs', 7);
+const runs = intArg('runs', 5);
 const sizes = intListArg('sizes', [100, 1000, 10_000]);
 const machine = machineInfo();
 printMachine(machine);
