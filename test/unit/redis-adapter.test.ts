@@ -247,6 +247,15 @@ describe('redisAdapter options', () => {
     ['a database with cluster mode', { url: 'redis://localhost:6379/2', cluster: true }, /Cluster only has database 0/],
     ['a zero timeout', { url: 'redis://localhost', connectTimeoutMs: 0 }, /connectTimeoutMs: must be a positive number/],
     ['a NaN timeout', { url: 'redis://localhost', commandTimeoutMs: Number.NaN }, /commandTimeoutMs: must be a positive number/],
+    // TLS comes from the url scheme and the tls option only; spread over the adapter's options,
+    // even `tls: undefined` would make ioredis connect in plaintext.
+    ['clientOptions.tls, even undefined', { url: 'rediss://h', clientOptions: { tls: undefined } }, /clientOptions\.tls: not accepted: TLS is decided by the url scheme/],
+    ['clientOptions.tls with redis://', { url: 'redis://h', clientOptions: { tls: {} } }, /clientOptions\.tls: not accepted/],
+    ['clientOptions.redisOptions.tls (cluster)', { url: 'rediss://h', cluster: true, clientOptions: { redisOptions: { tls: false } } }, /clientOptions\.redisOptions\.tls: not accepted/],
+    ['clientOptions.Connector', { url: 'rediss://h', clientOptions: { Connector: class {} } }, /clientOptions\.Connector: not accepted/],
+    ['a tls option that is not an object', { url: 'rediss://h', tls: false as unknown as object }, /tls: must be an object of tls\.connect options/],
+    ['tls.rejectUnauthorized: false', { url: 'rediss://h', tls: { rejectUnauthorized: false } }, /tls\.rejectUnauthorized: certificate verification cannot be switched off/],
+    ['tls.rejectUnauthorized: undefined (read as false by tls.connect)', { url: 'rediss://h', tls: { rejectUnauthorized: undefined } }, /tls\.rejectUnauthorized/],
   ])('rejects %s at creation with a ConfigError naming the option', (_, options, message) => {
     expect(() => redisAdapter(options)).toThrow(ConfigError);
     expect(() => redisAdapter(options)).toThrow(message);
@@ -263,8 +272,19 @@ describe('redisAdapter options', () => {
     }
   });
 
+  it('accepts tls options that keep verification on, and other clientOptions', () => {
+    expect(redisAdapter({ url: 'rediss://h', tls: { ca: 'x', servername: 'cache.example.com', rejectUnauthorized: true } }).name).toBe('redis');
+    expect(redisAdapter({ url: 'rediss://h', tls: undefined, clientOptions: { connectionName: 'n', redisOptions: { keepAlive: 1 } } }).name).toBe('redis');
+  });
+
+  it('lists every problem at once', () => {
+    expect(() => redisAdapter({ url: 'rediss://h', tls: { rejectUnauthorized: false }, clientOptions: { tls: undefined } })).toThrow(
+      /clientOptions\.tls.*; tls\.rejectUnauthorized/,
+    );
+  });
+
   it('loads ioredis only by dynamic import, so a user-client adapter never pulls it in', async () => {
-    for (const file of ['index.ts', 'execute.ts', 'client.ts', 'slot.ts', 'connection.ts']) {
+    for (const file of ['index.ts', 'execute.ts', 'client.ts', 'slot.ts', 'connection.ts', 'reset.ts', 'clean-error.ts', 'scripts.ts']) {
       const source = await readFile(new URL(`../../src/adapters/redis/${file}`, import.meta.url), 'utf8');
       expect(source, file).not.toMatch(/^import (?!type )[^;]*from 'ioredis'/m);
     }

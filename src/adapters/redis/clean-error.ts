@@ -45,8 +45,9 @@ export function cleanError(value: unknown, depth = 0): Error {
   const inner = nested(value);
   const cause = inner instanceof Error && depth < MAX_DEPTH ? cleanError(inner, depth + 1) : undefined;
   const copy = cause === undefined ? new Error(messageOf(value)) : new Error(messageOf(value), { cause });
-  // `name` decides how the adapter reads the error (ReplyError: the server answered).
-  copy.name = value.name;
+  // `name` decides how the adapter reads the error (ReplyError: the server answered). Not
+  // enumerable, as on the prototype, so inspecting the copy shows it once, in its first line.
+  Object.defineProperty(copy, 'name', { value: value.name, writable: true, configurable: true, enumerable: false });
   // The stack is the message line plus frames: nothing the client attached. Kept for debugging.
   if (value.stack !== undefined) copy.stack = value.stack;
   const code: unknown = (value as Error & { code?: unknown }).code;

@@ -1,0 +1,148 @@
+/**
+ * Writes held in a partition must not land after the partition heals, once the adapter has given
+ * up on them (reported them failed, and Lambda has retried and moved on to newer records).
+ *
+ * The fault proxy models the partition: it holds what the client sends. When the client closes
+ * normally (FIN), the proxy delivers what it held once the partition heals, as the client's kernel
+ * would by retransmitting; when the client aborts with a reset, the proxy drops it, as the
+ * network path does once the client's kernel stops retransmitting. The control cases show the
+ * first half with a plain ioredis client, so the adapter cases can fail.
+ */
+import { AbstractConnector, Cluster, Redis, type RedisOptions } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisAdapter } from '../../src/adapters/redis/index.js';
+import { abortClient, resettableTlsConnector } from '../../src/adapters/redis/reset.js';
+import type { CacheAdapter } from '../../src/core/commands.js';
+import type { Rule } from '../../src/core/rules.js';
+import { createStreamProcessor } from '../../src/lambda/handler.js';
+import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
+import { event, insert, modify } from '../helpers/records.js';
+import { type RedisClusterServers, type RedisServer, startRedis, startRedisCluster } from '../helpers/redis-servers.js';
+
+const rules: Rule[] = [{ name: 'p', table: 'App', key: (i) => `user:${String(i['pk'])}`, strategy: 'write-through', ttlSeconds: 3600 }];
+const COMMAND_TIMEOUT_MS = 300;
+const settle = () => new Promise((resolve) => setTimeout(resolve, 200));
+
+const users = (count: number) => Array.from({ length: count }, (_, i) => ({ pk: `late-${i}`, type: 'User', name: 'v0' }));
+const named = (list: ReturnType<typeof users>, name: string) => list.map((user) => ({ ...user, name }));
+
+/**
+ * v0 applied; the partition starts; batch A times out and is reported; the retry of A and then
+ * batch B apply on fresh connections; the partition heals. The cache must hold B.
+ */
+async function lateDelivery(adapter: CacheAdapter, proxies: readonly FaultProxy[], count: number): Promise<void> {
+  const processor = createStreamProcessor({ adapter, rules, logger: false, metrics: false });
+  const v0 = users(count);
+  const a = named(v0, 'A');
+  const b = named(v0, 'B');
+  expect((await processor.process(event(...v0.map((user) => insert(user))))).batchItemFailures).toEqual([]);
+  for (const proxy of proxies) proxy.holdOpen();
+  const batchA = event(...v0.map((user, i) => modify(user, a[i] ?? user)));
+  expect((await processor.process(batchA)).failedIndex, 'batch A must meet the partition').toBe(0);
+  expect((await processor.process(batchA)).batchItemFailures).toEqual([]);
+  expect((await processor.process(event(...a.map((user, i) => modify(user, b[i] ?? user))))).batchItemFailures).toEqual([]);
+  await Promise.all(proxies.map((proxy) => proxy.releaseHeld()));
+  await settle();
+}
+
+describe('standalone, plain and TLS', () => {
+  let plain: RedisServer;
+  let secure: RedisServer;
+  beforeAll(async () => {
+    [plain, secure] = await Promise.all([startRedis(), startRedis({ tls: true })]);
+  });
+  afterAll(async () => {
+    await Promise.all([plain?.stop(), secure?.stop()]);
+  });
+
+  for (const mode of ['plain', 'tls'] as const) {
+    const server = () => (mode === 'plain' ? plain : secure);
+    const tls = () => (mode === 'tls' ? { ca: server().tls?.ca } : undefined);
+    const read = async (key: string) => (await server().cli('GET', key)).trim();
+
+    /** One held SET from a raw ioredis client, closed by `close`, then a newer SET; heal. */
+    async function heldWrite(close: (client: Redis) => void, options: RedisOptions = {}): Promise<string> {
+      const proxy = await startFaultProxy({ host: server().host, port: server().port });
+      const client = new Redis({ host: proxy.host, port: proxy.port, tls: tls(), maxRetriesPerRequest: 0, lazyConnect: true, ...options });
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        await client.set('held', 'old');
+        proxy.holdOpen();
+        client.set('held', 'late').catch(() => undefined);
+        await settle();
+        close(client);
+        await settle();
+        await server().cli('SET', 'held', 'new');
+        await proxy.releaseHeld();
+        await settle();
+        return await read('held');
+      } finally {
+        client.disconnect();
+        await proxy.close();
+      }
+    }
+
+    it(`${mode}: control: a held write lands after a normal close, once the partition heals`, async () => {
+      expect(await heldWrite((client) => client.disconnect())).toBe('late');
+    });
+
+    it(`${mode}: a held write is dropped after abortClient (TCP reset)`, async () => {
+      // With TLS, only over the adapter's connector: Node cannot reset a TLSSocket it opened itself.
+      const options = mode === 'tls' ? { Connector: resettableTlsConnector(AbstractConnector) } : {};
+      expect(await heldWrite((client) => abortClient(client), options)).toBe('new');
+    });
+
+    if (mode === 'tls') {
+      it('tls: control: with ioredis\'s own TLS connector there is no reset, so the held write lands', async () => {
+        expect(await heldWrite((client) => abortClient(client))).toBe('late');
+      });
+    }
+
+    it(`${mode}: the adapter resets a timed-out connection: the retried and newer values stay`, async () => {
+      const proxy = await startFaultProxy({ host: server().host, port: server().port });
+      const scheme = mode === 'tls' ? 'rediss' : 'redis';
+      const adapter = redisAdapter({ url: `${scheme}://${proxy.host}:${proxy.port}`, tls: tls(), commandTimeoutMs: COMMAND_TIMEOUT_MS });
+      try {
+        await lateDelivery(adapter, [proxy], 5);
+        for (let i = 0; i < 5; i++) expect(JSON.parse(await read(`user:late-${i}`))).toMatchObject({ name: 'B' });
+      } finally {
+        await adapter.close();
+        await proxy.close();
+      }
+    });
+  }
+});
+
+describe('cluster', () => {
+  let cluster: RedisClusterServers;
+  let proxies: FaultProxy[];
+  let raw: Cluster;
+  beforeAll(async () => {
+    cluster = await startRedisCluster({ nodes: 3 });
+    proxies = await Promise.all(cluster.nodes.map((node) => startFaultProxy(node)));
+    raw = new Cluster(cluster.nodes.map((node) => ({ ...node })), { lazyConnect: true });
+  });
+  afterAll(async () => {
+    raw?.disconnect();
+    await Promise.all((proxies ?? []).map((proxy) => proxy.close()));
+    await cluster?.stop();
+  });
+
+  it('the adapter resets every node connection of a timed-out batch: the retried and newer values stay', async () => {
+    const count = 30;
+    const nodesHit = new Set<number>();
+    const owners = await cluster.slotOwners();
+    for (let i = 0; i < count; i++) nodesHit.add(owners(await cluster.keySlot(`user:late-${i}`)) ?? -1);
+    expect(nodesHit.size, 'keys on every node').toBe(3);
+    // The nodes announce their real ports; natMap sends the adapter to each node's proxy.
+    const natMap = Object.fromEntries(cluster.nodes.map((node, i) => [`${node.host}:${node.port}`, { host: '127.0.0.1', port: proxies[i]?.port }]));
+    const adapter = redisAdapter({ url: `redis://127.0.0.1:${proxies[0]?.port}`, cluster: true, commandTimeoutMs: COMMAND_TIMEOUT_MS, clientOptions: { natMap } });
+    try {
+      await lateDelivery(adapter, proxies, count);
+      for (let i = 0; i < count; i++) expect(JSON.parse((await raw.get(`user:late-${i}`)) ?? '{}')).toMatchObject({ name: 'B' });
+    } finally {
+      await adapter.close();
+    }
+  });
+});
