@@ -9,6 +9,7 @@
  * first half with a plain ioredis client, so the adapter cases can fail.
  */
 import { AbstractConnector, Cluster, Redis, type RedisOptions } from 'ioredis';
+import { AbstractConnector as AbstractConnector5, Redis as Redis5, type RedisOptions as RedisOptions5 } from 'ioredis5';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisAdapter } from '../../src/adapters/redis/index.js';
 import { abortClient, resettableTlsConnector } from '../../src/adapters/redis/reset.js';
@@ -91,6 +92,33 @@ describe('standalone, plain and TLS', () => {
       // With TLS, only over the adapter's connector: Node cannot reset a TLSSocket it opened itself.
       const options = mode === 'tls' ? { Connector: resettableTlsConnector(AbstractConnector) } : {};
       expect(await heldWrite((client) => abortClient(client), options)).toBe('new');
+    });
+
+    // The url mode imports whichever ioredis the project has; the peer range includes 5.
+    it(`${mode}: ioredis 5: a held write is dropped after abortClient`, async () => {
+      const proxy = await startFaultProxy({ host: server().host, port: server().port });
+      const Connector = mode === 'tls' ? resettableTlsConnector(AbstractConnector5 as unknown as typeof AbstractConnector) : undefined;
+      // ioredis 5 types its Connector option with its own AbstractConnector (private members
+      // make the two versions' classes distinct types); at run time the interface is the same.
+      const options = { host: proxy.host, port: proxy.port, tls: tls(), maxRetriesPerRequest: 0, lazyConnect: true, ...(Connector ? { Connector } : {}) };
+      const client = new Redis5(options as unknown as RedisOptions5);
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        await client.set('held5', 'old');
+        proxy.holdOpen();
+        client.set('held5', 'late').catch(() => undefined);
+        await settle();
+        abortClient(client as unknown as Redis);
+        await settle();
+        await server().cli('SET', 'held5', 'new');
+        await proxy.releaseHeld();
+        await settle();
+        expect(await read('held5')).toBe('new');
+      } finally {
+        client.disconnect();
+        await proxy.close();
+      }
     });
 
     if (mode === 'tls') {

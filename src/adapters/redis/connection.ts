@@ -135,7 +135,7 @@ function hintFor(message: string): string {
     return '; check the username and password in the url (ElastiCache: the RBAC user or AUTH token)';
   }
   if (/certificate|self[- ]signed|SSL|TLS|altnames|wrong version number|unable to verify/i.test(message)) {
-    return '; check tls (ca, servername, rejectUnauthorized) and that the url scheme is rediss:// when the server requires TLS';
+    return '; check tls (ca, servername) and that the url scheme is rediss:// when the server requires TLS';
   }
   if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|timeout|timed out/i.test(message)) {
     return '; check host, port, security groups, that the Lambda runs in the cache VPC, and that the scheme (redis:// or rediss://) matches the server';
@@ -193,7 +193,8 @@ async function release(client: OwnedClient, timeoutMs: number): Promise<void> {
     clearTimeout(timer);
     if (how === 'quit') return;
   }
-  client.disconnect();
+  // No orderly goodbye: whatever the socket still holds is dropped, as after a missed reply.
+  abortClient(client);
 }
 
 /** A connection the adapter owns: one client, created on first use, reused until `close()`. */
