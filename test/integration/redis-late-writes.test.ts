@@ -56,6 +56,38 @@ describe('standalone, plain and TLS', () => {
     await Promise.all([plain?.stop(), secure?.stop()]);
   });
 
+  /**
+   * The server process is stalled (SIGSTOP) while its kernel has already acknowledged a SET: the
+   * bytes wait in the server's receive buffer. A reset cannot take them back: on Linux the
+   * server still reads them after the reset arrived, and the SET runs once the server resumes.
+   * This is the limit of the fix, stated in docs/adapters/redis.md; the test keeps that claim true.
+   */
+  async function stalledServerWrite(close: (client: Redis) => void): Promise<string> {
+    const pid = Number(/process_id:(\d+)/.exec(await plain.cli('INFO', 'server'))?.[1]);
+    expect(pid).toBeGreaterThan(0);
+    const client = new Redis({ host: plain.host, port: plain.port, maxRetriesPerRequest: 0, lazyConnect: true });
+    client.on('error', () => undefined);
+    await client.connect();
+    await client.set('stalled', 'old');
+    process.kill(pid, 'SIGSTOP');
+    try {
+      client.set('stalled', 'late').catch(() => undefined);
+      await settle();
+      close(client);
+      await settle();
+    } finally {
+      process.kill(pid, 'SIGCONT');
+      client.disconnect();
+    }
+    await settle();
+    return (await plain.cli('GET', 'stalled')).trim();
+  }
+
+  it('limit: a write the server\'s kernel already accepted still applies after the reset (stalled server)', async () => {
+    expect(await stalledServerWrite((client) => client.disconnect()), 'a normal close').toBe('late');
+    expect(await stalledServerWrite((client) => abortClient(client)), 'a reset').toBe('late');
+  });
+
   for (const mode of ['plain', 'tls'] as const) {
     const server = () => (mode === 'plain' ? plain : secure);
     const tls = () => (mode === 'tls' ? { ca: server().tls?.ca } : undefined);
