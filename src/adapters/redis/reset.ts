@@ -67,10 +67,12 @@ export function resettableTlsConnector(Base: typeof AbstractConnector): Connecto
             return;
           }
           try {
-            const tcp = tcpConnect({ host: host ?? 'localhost', port: port ?? 6379, ...(family === undefined ? {} : { family }) });
+            // As ioredis's connector: the tls options are laid over host, port and family.
+            const target: ConnectionOptions & { family?: number } = { host, port, ...(family === undefined ? {} : { family }), ...tls };
+            const tcp = tcpConnect({ host: target.host ?? 'localhost', port: target.port ?? 6379, ...(target.family === undefined ? {} : { family: target.family }) });
             // Node forwards the TCP socket's errors to the TLS socket, where ioredis sees them.
             tcp.on('error', () => undefined);
-            const stream = tlsConnect({ ...tls, host, port, socket: tcp });
+            const stream = tlsConnect({ ...target, socket: tcp });
             tcpUnder.set(stream, tcp);
             stream.once('error', (error: Error) => {
               this.firstError = error;
