@@ -50,6 +50,7 @@ export {
   type Envelope,
   type Transition,
 } from './core/versioned.js';
+export { CasContentionError } from './core/versioned-cas.js';
 export { createCacheReader, type CacheReader, type CacheReaderOptions, type LoadOptions } from './reader/index.js';
 export { createKinesisStreamHandler, createKinesisStreamProcessor, type KinesisStreamHandler } from './lambda/kinesis.js';
 export {

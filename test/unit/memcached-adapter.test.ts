@@ -284,6 +284,11 @@ describe('memcachedAdapter option validation', () => {
     expect(() => memcachedAdapter({ client })).toThrow(/client\.get: must be a function/);
   });
 
+  it.each([false, undefined])('refuses tls.rejectUnauthorized %s: verification cannot be switched off', (value) => {
+    expect(() => memcachedAdapter({ servers: 'cache-1:11211', tls: { rejectUnauthorized: value } })).toThrow(/tls\.rejectUnauthorized: certificate verification cannot be turned off/);
+    expect(() => memcachedAdapter({ servers: 'cache-1:11211', tls: { rejectUnauthorized: true, ca: 'x' } })).not.toThrow();
+  });
+
   it('accepts a servers list with credentials, default ports and spaces after commas', () => {
     expect(() => memcachedAdapter({ servers: 'user:pass@cache-1:11211, cache-2 ,10.0.0.7:11212' })).not.toThrow();
   });

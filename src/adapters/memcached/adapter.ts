@@ -564,6 +564,12 @@ function validate(options: MemcachedAdapterOptions): string[] {
     issues.push('memcachedAdapter.servers: must be a non-empty "host:port,host:port" list (or pass client)');
     return issues;
   }
+  const { tls } = options;
+  // Certificate verification is not something to switch off by accident: Node reads a present
+  // but undefined rejectUnauthorized as false, so only an explicit true is accepted.
+  if (typeof tls === 'object' && tls !== null && 'rejectUnauthorized' in tls && tls.rejectUnauthorized !== true) {
+    issues.push('memcachedAdapter.tls.rejectUnauthorized: certificate verification cannot be turned off; pass tls.ca for a private CA or tls.servername for a tunnel');
+  }
   for (const entry of options.servers.split(',')) {
     const match = SERVER_ENTRY.exec(entry.trim());
     const port = match?.[1] === undefined ? 11211 : Number(match[1]);
