@@ -149,6 +149,21 @@ function describeError(error: Error): string {
   return last instanceof Error ? `${error.message} Last node error: ${last.message}` : error.message;
 }
 
+/** One readiness wait per client, shared by every caller that arrives before it is ready. */
+const readiness = new WeakMap<OwnedClient, Promise<void>>();
+
+function whenReady(client: OwnedClient, settings: UrlSettings): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  let waiting = readiness.get(client);
+  if (waiting === undefined) {
+    // Each wait adds three listeners: per caller, a burst of first calls would pass Node's
+    // limit of ten and leave listeners behind until the client connects.
+    waiting = waitUntilReady(client, settings).finally(() => readiness.delete(client));
+    readiness.set(client, waiting);
+  }
+  return waiting;
+}
+
 function waitUntilReady(client: OwnedClient, settings: UrlSettings): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();
   return new Promise<void>((resolve, reject) => {
@@ -215,7 +230,7 @@ export function ownedConnection(settings: UrlSettings): Connection {
         pending = undefined;
         throw error;
       }
-      await waitUntilReady(client, settings);
+      await whenReady(client, settings);
       return client;
     },
     noReply() {
