@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { connect, createServer, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { freePort } from './free-port.js';
 
 const HOST = '127.0.0.1';
 
@@ -69,19 +70,7 @@ function installExitHook(): void {
 }
 
 /** A port the OS reports free on 127.0.0.1 (the short race until memcached binds is retried). */
-export function freeMemcachedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen({ port: 0, host: HOST, exclusive: true }, () => {
-      const address = server.address();
-      server.close(() => {
-        if (address !== null && typeof address === 'object') resolve(address.port);
-        else reject(new Error('could not read the port the OS assigned'));
-      });
-    });
-  });
-}
+export const freeMemcachedPort = freePort;
 
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
