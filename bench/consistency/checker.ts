@@ -19,6 +19,7 @@ import { decodeEnvelope, valueEnvelope } from '../../src/core/versioned.js';
 import { createStreamProcessor, type StreamProcessor } from '../../src/lambda/handler.js';
 import { createKinesisStreamProcessor } from '../../src/lambda/kinesis.js';
 import { createCacheReader, type CacheReader } from '../../src/reader/index.js';
+import { prng } from '../../test/helpers/prng.js';
 
 /** What is being checked: a stream strategy and a read path. */
 export type Scenario =
@@ -108,17 +109,6 @@ export interface CheckReport {
   readonly phases: { readonly opsSeconds: number; readonly drainSeconds: number };
 }
 
-/** A small deterministic PRNG (mulberry32): runs are reproducible from the seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 async function ticks(n: number): Promise<void> {

@@ -10,21 +10,11 @@ import type { Redis } from 'ioredis';
 import type memjs from 'memjs';
 import type { AnyCacheCommand, CacheCommand } from '../../src/core/commands.js';
 import type { AttributeMap, Rule } from '../../src/core/rules.js';
+import { prng } from '../../test/helpers/prng.js';
 
 export const TABLE = 'App';
 export const ARN = `arn:aws:dynamodb:us-east-1:123456789012:table/${TABLE}/stream/2026-01-01T00:00:00.000`;
 
-/** A small deterministic PRNG (mulberry32): the same seed gives the same batch on every machine. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FIRST = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Frances', 'Ken', 'Radia', 'Leslie'];
 const LAST = ['Lovelace', 'Hopper', 'Turing', 'Dijkstra', 'Liskov', 'Knuth', 'Allen', 'Thompson', 'Perlman', 'Lamport'];

@@ -22,6 +22,7 @@ import { createStreamHandler, memoryAdapter, type CacheAdapter, type Rule } from
 import { createStreamRunner, type FailedBatch, type StreamRunner } from '../../src/local/stream-runner.js';
 import { toLambdaImage } from '../../src/local/normalize.js';
 import { startDynamoDb, type DynamoDbLocalHarness } from '../helpers/dynamodb-local.js';
+import { prng } from '../helpers/prng.js';
 
 type Item = Record<string, unknown>;
 
@@ -38,17 +39,6 @@ const rules: Rule[] = [
   },
 ];
 
-/** Small seeded PRNG so a failure reproduces. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PLANS = ['free', 'pro', 'team'] as const;
 
