@@ -91,7 +91,7 @@ const memcachedTarget: Target = {
   name: 'memcached',
   runners: (port) => {
     const servers = `127.0.0.1:${port}`;
-    const adapter = memcachedAdapter({ servers, timeoutSeconds: 30, connectTimeoutSeconds: 30 });
+    const adapter = memcachedAdapter({ servers, timeoutMs: 30_000, connectTimeoutMs: 30_000 });
     const create = () => memjs.Client.create(servers, { expires: 0, timeout: 30 });
     const ceilingClient = create();
     const naiveClient = create();

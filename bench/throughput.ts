@@ -181,7 +181,7 @@ async function benchRedis(sizes: readonly number[], runs: number) {
 async function benchMemcached(sizes: readonly number[], runs: number) {
   const pool = await startMemcached();
   try {
-    const adapter = memcachedAdapter({ servers: pool.servers, timeoutSeconds: 30 });
+    const adapter = memcachedAdapter({ servers: pool.servers, timeoutMs: 30_000 });
     const create = () => memjs.Client.create(pool.servers, { expires: 0, timeout: 30 });
     const ceilingClient = create();
     const naiveClient = create();

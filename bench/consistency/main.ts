@@ -89,7 +89,7 @@ export async function startBackend(backend: Backend): Promise<{ adapter: CacheAd
       const { startMemcachedPool } = await import('../../test/helpers/memcached-servers.js');
       const { memcachedAdapter } = await import('../../src/adapters/memcached/index.js');
       const pool = await startMemcachedPool(2);
-      const adapter = memcachedAdapter({ servers: pool.servers, timeoutSeconds: 10 });
+      const adapter = memcachedAdapter({ servers: pool.servers, timeoutMs: 10_000 });
       return { adapter, stop: async () => (await adapter.close(), await pool.stop()) };
     }
   }

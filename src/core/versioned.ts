@@ -134,12 +134,20 @@ export function stampOf(entry: Envelope | undefined): VersionStamp | undefined {
   }
 }
 
+/** The stamp a versioned write carries: its version, ranked as a delete or a value. */
+export function writeStamp(kind: 'set-versioned' | 'delete-versioned', version: string): VersionStamp {
+  return { version, rank: kind === 'delete-versioned' ? 1 : 0 };
+}
+
+/** Order two stamps: negative, zero or positive; by version, then a delete above a value. */
+export function compareStamps(a: VersionStamp, b: VersionStamp): number {
+  return compareVersions(a.version, b.version) || a.rank - b.rank;
+}
+
 /** True when `candidate` is strictly newer than what `stored` holds. */
 export function isNewer(candidate: VersionStamp, stored: string | undefined): boolean {
   const current = stampOf(stored === undefined ? undefined : decodeEnvelope(stored));
-  if (current === undefined) return true;
-  const order = compareVersions(candidate.version, current.version);
-  return order > 0 || (order === 0 && candidate.rank > current.rank);
+  return current === undefined || compareStamps(candidate, current) > 0;
 }
 
 /** Larger of two optional canonical versions. */
@@ -150,9 +158,10 @@ export function maxVersion(a: string | undefined, b: string | undefined): string
 }
 
 /**
- * What one versioned operation does to one key, given what it holds. Backends that run the
- * decision in the client (memory; Memcached under its single-writer assumption) use these;
- * the Redis scripts implement the same table.
+ * What one versioned operation does to one key, given what it holds. Backends that decide in
+ * the client use these: memory directly, Memcached inside a compare-and-swap loop
+ * (`versioned-cas.ts`), so concurrent writers and readers are safe there too. The Redis
+ * scripts implement the same table on the server.
  */
 export type Transition =
   /** Leave the key as it is. */
@@ -166,13 +175,13 @@ const KEEP: Transition = { action: 'keep' };
 
 /** The transition for a `set-versioned` of `value` at `version`. */
 export function setVersionedTransition(current: string | undefined, version: string, value: string, ttlSeconds: number | undefined): Transition {
-  if (!isNewer({ version, rank: 0 }, current)) return KEEP;
+  if (!isNewer(writeStamp('set-versioned', version), current)) return KEEP;
   return { action: 'store', stored: valueEnvelope(version, value), ttlMs: ttlSeconds === undefined ? undefined : ttlSeconds * 1000 };
 }
 
 /** The transition for a `delete-versioned` at `version`. */
 export function deleteVersionedTransition(current: string | undefined, version: string, tombstoneTtlSeconds: number): Transition {
-  if (!isNewer({ version, rank: 1 }, current)) return KEEP;
+  if (!isNewer(writeStamp('delete-versioned', version), current)) return KEEP;
   return { action: 'store', stored: tombstoneEnvelope(version), ttlMs: tombstoneTtlSeconds * 1000 };
 }
 

@@ -87,7 +87,7 @@ describe('round trips per batch: Memcached, two nodes', () => {
   beforeAll(async () => {
     pool = await startMemcachedPool(2);
     proxies = await Promise.all(pool.nodes.map((node) => startDelayProxy({ targetPort: node.port, oneWayDelayMs: DELAY_MS })));
-    adapter = memcachedAdapter({ servers: proxies.map((p) => `127.0.0.1:${p.port}`).join(','), timeoutSeconds: 30, connectTimeoutSeconds: 30 });
+    adapter = memcachedAdapter({ servers: proxies.map((p) => `127.0.0.1:${p.port}`).join(','), timeoutMs: 30_000, connectTimeoutMs: 30_000 });
   });
   afterAll(async () => {
     await adapter?.close();

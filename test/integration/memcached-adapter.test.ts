@@ -144,7 +144,7 @@ describe('memcachedAdapter batches', () => {
     // Replies are held until all 500 requests arrived: a client that awaited each reply would
     // stall here and time out.
     const proxy = await startCountingProxy(memcached.node, { holdRepliesUntil: commands.length });
-    const proxied = memcachedAdapter({ servers: proxy.address, timeoutSeconds: 5 });
+    const proxied = memcachedAdapter({ servers: proxy.address, timeoutMs: 5_000 });
     try {
       const results = await proxied.execute(commands);
       expect(results.every((r) => r.ok)).toBe(true);

@@ -21,7 +21,7 @@ const homeOf = (key: string) => memjs.Utils.hashCode(memcachedKey(key)) % 3;
 beforeAll(async () => {
   // A small item size limit (2 KiB) so a too-large item is cheap to build.
   pool = await startMemcachedPool(3, { maxItemSize: 2048 });
-  adapter = memcachedAdapter({ servers: pool.servers, timeoutSeconds: 0.5, connectTimeoutSeconds: 0.5 });
+  adapter = memcachedAdapter({ servers: pool.servers, timeoutMs: 500, connectTimeoutMs: 500 });
 });
 afterAll(async () => {
   await adapter?.close();

@@ -25,7 +25,7 @@ describe('memcachedAdapter across three servers', () => {
   let adapter: CacheAdapter;
   beforeAll(async () => {
     pool = await startMemcachedPool(3);
-    adapter = memcachedAdapter({ servers: pool.servers, timeoutSeconds: 0.5, connectTimeoutSeconds: 0.5 });
+    adapter = memcachedAdapter({ servers: pool.servers, timeoutMs: 500, connectTimeoutMs: 500 });
   });
   afterAll(async () => {
     await adapter?.close();
@@ -135,9 +135,9 @@ describe('memcachedAdapter across three servers', () => {
     const failing = memcachedAdapter({
       servers: [link.address, second.address, third.address].join(','),
       failover: true,
-      failoverTimeSeconds: 0.3,
-      timeoutSeconds: 0.3,
-      connectTimeoutSeconds: 0.3,
+      failoverTimeMs: 300,
+      timeoutMs: 300,
+      connectTimeoutMs: 300,
     });
     try {
       const k = Array.from({ length: 50 }, (_, i) => key(`failover-${i}`)).find((candidate) => nodeIndexOf(candidate, 3) === 0);
@@ -196,7 +196,7 @@ describe('memcachedAdapter when the only server is down', () => {
     await new Promise<void>((resolve) => flaky.listen({ port: 0, host: '127.0.0.1' }, resolve));
     const address = flaky.address();
     if (address === null || typeof address !== 'object') throw new Error('no address');
-    const adapter = memcachedAdapter({ servers: `127.0.0.1:${address.port}`, deadlineSeconds: 0.5 });
+    const adapter = memcachedAdapter({ servers: `127.0.0.1:${address.port}`, deadlineMs: 500 });
     try {
       const k = key('fin');
       const results = await adapter.execute([{ kind: 'set', key: k, value: 'v' }]);
@@ -220,7 +220,7 @@ describe('memcachedAdapter when the only server is down', () => {
     await new Promise<void>((resolve) => silent.listen({ port: 0, host: '127.0.0.1' }, resolve));
     const address = silent.address();
     if (address === null || typeof address !== 'object') throw new Error('no address');
-    const adapter = memcachedAdapter({ servers: `127.0.0.1:${address.port}`, timeoutSeconds: 0.2 });
+    const adapter = memcachedAdapter({ servers: `127.0.0.1:${address.port}`, timeoutMs: 200 });
     try {
       const results = await adapter.execute([{ kind: 'set', key: key('silent'), value: 'v' }]);
       expect(errorOf(results[0])?.message).toMatch(/outcome unknown: socket timed out waiting on response/);

@@ -45,7 +45,7 @@ describe('memcachedAdapter over TLS', () => {
   });
 
   it('without tls, fails against a TLS-only server instead of hanging', async () => {
-    const adapter = memcachedAdapter({ servers: memcached.servers, deadlineSeconds: 1 });
+    const adapter = memcachedAdapter({ servers: memcached.servers, deadlineMs: 1_000 });
     try {
       const [result] = await adapter.execute([{ kind: 'set', key: key('plain'), value: 'v' }]);
       expect(result?.ok).toBe(false);

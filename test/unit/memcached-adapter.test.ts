@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { CacheCommand, CommandResult } from '../../src/core/commands.js';
 import { CacheCommandError, CacheUnavailableError, ConfigError, ValueTooLargeError } from '../../src/errors.js';
 import {
+  type MemcachedAdapterOptions,
   type MemcachedClient,
   MemcachedValueTooLargeError,
   memcachedAdapter,
@@ -248,9 +249,9 @@ describe('memcachedAdapter with a client', () => {
 });
 
 describe('memcachedAdapter deadline', () => {
-  it('reports commands the client never settles as failed once deadlineSeconds pass', async () => {
+  it('reports commands the client never settles as failed once deadlineMs pass', async () => {
     const { client } = fakeClient((call) => (call.key === 'stuck' ? new Promise<boolean>(() => undefined) : Promise.resolve(true)));
-    const adapter = memcachedAdapter({ client, deadlineSeconds: 0.05 });
+    const adapter = memcachedAdapter({ client, deadlineMs: 50 });
     const results = await adapter.execute([set('a', 'v'), set('stuck', 'v'), { kind: 'delete', key: 'b' }]);
     expect(results[0]).toEqual({ ok: true });
     expect(results[2]).toEqual({ ok: true });
@@ -260,7 +261,7 @@ describe('memcachedAdapter deadline', () => {
 
   it('fails a get the client never settles with CacheUnavailableError', async () => {
     const client: MemcachedClient = { set: async () => true, delete: async () => true, get: () => new Promise(() => undefined) };
-    await expect(memcachedAdapter({ client, deadlineSeconds: 0.05 }).get('k')).rejects.toBeInstanceOf(CacheUnavailableError);
+    await expect(memcachedAdapter({ client, deadlineMs: 50 }).get('k')).rejects.toBeInstanceOf(CacheUnavailableError);
   });
 });
 
@@ -270,13 +271,23 @@ describe('memcachedAdapter option validation', () => {
     [{ servers: 'a:11211,b:99999' }, /"b:99999" is not "host:port"/],
     [{ servers: 'has space:11211' }, /is not "host:port"/],
     [{ servers: '[::1]:11211' }, /is not "host:port"/],
-    [{ servers: 'a:11211', timeoutSeconds: 0 }, /timeoutSeconds: must be a positive number/],
-    [{ servers: 'a:11211', connectTimeoutSeconds: Number.POSITIVE_INFINITY }, /connectTimeoutSeconds/],
+    [{ servers: 'a:11211', timeoutMs: 0 }, /timeoutMs: must be a positive number/],
+    [{ servers: 'a:11211', connectTimeoutMs: Number.POSITIVE_INFINITY }, /connectTimeoutMs/],
     [{ servers: 'a:11211', maxValueBytes: 1.5 }, /maxValueBytes: must be a positive whole number/],
-    [{ servers: 'a:11211', deadlineSeconds: -1 }, /deadlineSeconds: must be a positive number/],
+    [{ servers: 'a:11211', deadlineMs: -1 }, /deadlineMs: must be a positive number/],
   ])('rejects %j', (options, message) => {
     expect(() => memcachedAdapter(options)).toThrow(ConfigError);
     expect(() => memcachedAdapter(options)).toThrow(message);
+  });
+
+  it.each([
+    ['deadlineSeconds', 'deadlineMs'],
+    ['timeoutSeconds', 'timeoutMs'],
+    ['connectTimeoutSeconds', 'connectTimeoutMs'],
+    ['failoverTimeSeconds', 'failoverTimeMs'],
+  ])('refuses the 0.1 option %s, naming its millisecond successor %s', (old, renamed) => {
+    const options = { servers: 'a:11211', [old]: 1 } as unknown as MemcachedAdapterOptions;
+    expect(() => memcachedAdapter(options)).toThrow(new RegExp(`memcachedAdapter\\.${old}: renamed to ${renamed}, in milliseconds`));
   });
 
   it('rejects a client without the methods it calls', () => {

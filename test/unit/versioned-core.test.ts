@@ -6,11 +6,13 @@ import { planCommands } from '../../src/core/plan.js';
 import type { Rule } from '../../src/core/rules.js';
 import {
   canonicalVersion,
+  compareStamps,
   compareVersions,
   decodeEnvelope,
   leaseEnvelope,
   tombstoneEnvelope,
   valueEnvelope,
+  writeStamp,
 } from '../../src/core/versioned.js';
 import { ConfigError, InvalidRecordError } from '../../src/errors.js';
 import { createStreamProcessor } from '../../src/lambda/handler.js';
@@ -29,6 +31,13 @@ describe('versions', () => {
         expect(Math.sign(compareVersions(a.toString(), b.toString()))).toBe(a > b ? 1 : a < b ? -1 : 0);
       }),
     );
+  });
+
+  it('orders writes by version, and a delete above a value at the same version', () => {
+    expect(compareStamps(writeStamp('set-versioned', '10'), writeStamp('delete-versioned', '9'))).toBeGreaterThan(0);
+    expect(compareStamps(writeStamp('delete-versioned', '7'), writeStamp('set-versioned', '7'))).toBeGreaterThan(0);
+    expect(compareStamps(writeStamp('set-versioned', '7'), writeStamp('delete-versioned', '7'))).toBeLessThan(0);
+    expect(compareStamps(writeStamp('set-versioned', '7'), writeStamp('set-versioned', '7'))).toBe(0);
   });
 
   it('canonicalizes leading zeros and refuses non-integers', () => {

@@ -4,14 +4,13 @@
  *
  * @module
  */
-export {
-  DEFAULT_MAX_VALUE_BYTES,
-  memcachedAdapter,
-  type MemcachedAdapter,
-  type MemcachedAdapterOptions,
-  type MemcachedClient,
-  type MemcachedClientOptions,
-  type MemcachedServersOptions,
-} from './adapter.js';
+export { memcachedAdapter, type MemcachedAdapter } from './adapter.js';
+export type { MemcachedClient } from './client.js';
 export { MemcachedValueTooLargeError } from './errors.js';
 export { MEMCACHED_MAX_KEY_BYTES, memcachedKey } from './key.js';
+export {
+  DEFAULT_MAX_VALUE_BYTES,
+  type MemcachedAdapterOptions,
+  type MemcachedClientOptions,
+  type MemcachedServersOptions,
+} from './options.js';

@@ -10,7 +10,7 @@ import type { CommandResult, FillOptions, LeaseOutcome, VersionedCommand } from 
 import { casDeleteVersioned, casFill, casLease, casSetVersioned, type CasStore } from '../../core/versioned-cas.js';
 import { valueEnvelope } from '../../core/versioned.js';
 import { CacheCommandError } from '../../errors.js';
-import { memjsCasStore, type MemjsFrameClient } from './cas.js';
+import { canSendFrames, memjsCasStore, type MemjsFrameClient } from './cas.js';
 import { MemcachedValueTooLargeError } from './errors.js';
 import { memcachedExpiration } from './expiry.js';
 import { memcachedKey } from './key.js';
@@ -80,5 +80,24 @@ export function versionedMemcached(client: MemjsFrameClient, settings: Versioned
     fill(key, token, value, options) {
       return casFill(store, key, token, value, options.ttlSeconds, options.version, casOptions);
     },
+  };
+}
+
+/**
+ * The versioned operations of each client, built once per client: answers them, or why the
+ * client cannot run them.
+ */
+export function versionedClients(settings: VersionedSettings): (client: object) => VersionedMemcached | string {
+  const built = new WeakMap<object, VersionedMemcached>();
+  return (client) => {
+    if (!canSendFrames(client)) {
+      return 'the memcached client cannot send raw binary-protocol frames (no perform), which versioned commands and leases need; pass a memjs Client or let the adapter create one';
+    }
+    let ops = built.get(client);
+    if (ops === undefined) {
+      ops = versionedMemcached(client, settings);
+      built.set(client, ops);
+    }
+    return ops;
   };
 }

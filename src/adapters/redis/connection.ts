@@ -8,6 +8,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import type { AbstractConnector, Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { CacheUnavailableError, ConfigError } from '../../errors.js';
+import { deadline, withDeadline } from '../deadline.js';
 import { cleanError } from './clean-error.js';
 import type { RedisClientLike } from './client.js';
 import { abortClient, resettableTlsConnector } from './reset.js';
@@ -130,7 +131,8 @@ function where(settings: UrlSettings): string {
   return `${settings.cluster ? 'Redis Cluster seed' : 'Redis'} ${settings.host}:${settings.port}${settings.tls ? ' (TLS)' : ''}`;
 }
 
-function hintFor(message: string): string {
+/** What to check when connecting failed with `message`, as a `; ...` suffix (or nothing). */
+function connectHint(message: string): string {
   if (/WRONGPASS|NOAUTH|invalid password|invalid username/i.test(message)) {
     return '; check the username and password in the url (ElastiCache: the RBAC user or AUTH token)';
   }
@@ -143,8 +145,8 @@ function hintFor(message: string): string {
   return '';
 }
 
-/** The message of `error`, plus the node error behind an ioredis ClusterAllFailedError. */
-function describeError(error: Error): string {
+/** The message of a connection error, plus the node error behind an ioredis ClusterAllFailedError. */
+function connectionErrorSummary(error: Error): string {
   const last: unknown = (error as Error & { lastNodeError?: unknown }).lastNodeError;
   return last instanceof Error ? `${error.message} Last node error: ${last.message}` : error.message;
 }
@@ -169,17 +171,18 @@ function waitUntilReady(client: OwnedClient, settings: UrlSettings): Promise<voi
   return new Promise<void>((resolve, reject) => {
     const fail = (detail: string, cause?: unknown) => {
       cleanup();
-      reject(new CacheUnavailableError(`could not connect to ${where(settings)}: ${detail}${hintFor(detail)}`, { adapter: 'redis' }, { cause }));
+      reject(new CacheUnavailableError(`could not connect to ${where(settings)}: ${detail}${connectHint(detail)}`, { adapter: 'redis' }, { cause }));
     };
     const onReady = () => {
       cleanup();
       resolve();
     };
-    const onError = (error: Error) => fail(describeError(error), cleanError(error));
+    const onError = (error: Error) => fail(connectionErrorSummary(error), cleanError(error));
     const onEnd = () => fail('connection ended');
-    const timer = setTimeout(() => fail(`not ready within connectTimeoutMs (${settings.connectTimeoutMs} ms)`), settings.connectTimeoutMs);
+    const ready = deadline(settings.connectTimeoutMs);
+    void ready.expired.then(() => fail(`not ready within connectTimeoutMs (${settings.connectTimeoutMs} ms)`));
     const cleanup = () => {
-      clearTimeout(timer);
+      ready.cancel();
       client.off('ready', onReady);
       client.off('error', onError);
       client.off('end', onEnd);
@@ -200,12 +203,7 @@ async function release(client: OwnedClient, timeoutMs: number): Promise<void> {
       () => 'quit' as const,
       () => 'failed' as const,
     );
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), timeoutMs);
-    });
-    const how = await Promise.race([quit, late]);
-    clearTimeout(timer);
+    const how = await withDeadline<'quit' | 'failed' | 'late'>(quit, timeoutMs, () => 'late');
     if (how === 'quit') return;
   }
   // No orderly goodbye: whatever the socket still holds is dropped, as after a missed reply.

@@ -254,7 +254,8 @@ const HINTS: readonly [RegExp, string][] = [
   [/timed out/i, 'no reply within the command timeout; raise commandTimeoutMs or check the network path'],
 ];
 
-export function hintFor(message: string): string {
+/** What to check or change for a command that failed with `message`, as ` (...)` (or nothing). */
+export function commandErrorHint(message: string): string {
   const hint = HINTS.find(([pattern]) => pattern.test(message));
   return hint ? ` (${hint[1]})` : '';
 }
@@ -270,13 +271,13 @@ export function failure(command: Command, cause: Error, refused: boolean, adapte
   if (refused) {
     return {
       ok: false,
-      error: new CacheCommandError(`Redis refused ${name} ${describeKey(command.key)}: ${cause.message}${hintFor(cause.message)}`, context, { cause }),
+      error: new CacheCommandError(`Redis refused ${name} ${describeKey(command.key)}: ${cause.message}${commandErrorHint(cause.message)}`, context, { cause }),
     };
   }
   const unavailable =
     cause instanceof CacheUnavailableError
       ? cause
-      : new CacheUnavailableError(`Redis did not answer: ${cause.message}${hintFor(cause.message)}`, { adapter }, { cause });
+      : new CacheUnavailableError(`Redis did not answer: ${cause.message}${commandErrorHint(cause.message)}`, { adapter }, { cause });
   return {
     ok: false,
     error: new CacheCommandError(
