@@ -11,7 +11,7 @@ import { valueEnvelope } from '../../src/core/versioned.js';
 import { createStreamProcessor } from '../../src/lambda/handler.js';
 import { createConsistencyMonitor, keyHash } from '../../src/monitor/index.js';
 import { startMemcachedPool, type MemcachedPool } from '../helpers/memcached-servers.js';
-import { av, event, insert, modify } from '../helpers/records.js';
+import { av, event, modify } from '../helpers/records.js';
 import { startRedis, type RedisServer } from '../helpers/redis-servers.js';
 
 let redis: RedisServer;

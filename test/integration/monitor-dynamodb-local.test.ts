@@ -2,7 +2,7 @@
  * The monitor's default `load` (GetItem, ConsistentRead) against DynamoDB Local: big numbers,
  * sets and binary round-trip exactly, a missing item reads as gone.
  */
-import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, PutItemCommand, type AttributeValue as SdkAttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryAdapter } from '../../src/adapters/memory/index.js';
@@ -40,7 +40,7 @@ afterAll(async () => {
 const rule: Rule = { name: 'items', table: TABLE, key: (i) => `item:${String(i['pk'])}`, strategy: 'write-through', codec: 'dynamodb' };
 
 /** An item DynamoDB stores exactly and JavaScript numbers cannot: 38 digits, a set, binary. */
-const item = (pk: string, big: string): AttributeMap => ({
+const item = (pk: string, big: string): Record<string, SdkAttributeValue> => ({
   pk: { S: pk },
   big: { N: big },
   tags: { SS: ['a', 'b'] },
@@ -49,7 +49,7 @@ const item = (pk: string, big: string): AttributeMap => ({
 });
 
 /** The same item as a Lambda stream record carries it (binary as base64). */
-function streamRecord(eventName: 'INSERT' | 'MODIFY', image: AttributeMap, sequenceNumber: string): DynamoDBRecord {
+function streamRecord(eventName: 'INSERT' | 'MODIFY', image: Record<string, SdkAttributeValue>, sequenceNumber: string): DynamoDBRecord {
   const lambdaImage = JSON.parse(JSON.stringify(image, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v))) as AttributeMap;
   return {
     eventID: sequenceNumber,
