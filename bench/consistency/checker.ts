@@ -77,6 +77,17 @@ export interface CheckOptions {
   readonly plantStale?: boolean;
   /** Progress callback, every ~5% of operations. */
   readonly onProgress?: (done: number) => void;
+  /** Runs after the stream drained (and a stale entry was planted), before the check: the monitor hook. */
+  readonly afterDrain?: (run: DrainedRun) => Promise<unknown>;
+}
+
+/** What {@link CheckOptions.afterDrain} sees: every delivered stream record, per shard in order, and the table. */
+export interface DrainedRun {
+  readonly adapter: CacheAdapter;
+  readonly rules: readonly Rule[];
+  readonly kinesis: boolean;
+  readonly shards: readonly (readonly unknown[])[];
+  readonly table: ReadonlyMap<string, { readonly pk: string; readonly v: number; readonly n: number }>;
 }
 
 export interface CheckReport {
@@ -107,6 +118,8 @@ export interface CheckReport {
   readonly seconds: number;
   /** Time spent issuing operations, and then draining the stream backlog. */
   readonly phases: { readonly opsSeconds: number; readonly drainSeconds: number };
+  /** What `afterDrain` answered (the monitor's counts). */
+  readonly monitor?: unknown;
 }
 
 
@@ -437,6 +450,8 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     }
   }
 
+  const monitor = options.afterDrain ? await options.afterDrain({ adapter, rules: rulesFor(scenario, prefix), kinesis, shards: queues, table }) : undefined;
+
   // The check: every cached value must equal the table's current item.
   let stale = 0;
   const examples: { key: string; cached: unknown; table: unknown }[] = [];
@@ -482,5 +497,6 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     examples,
     seconds: Math.round((performance.now() - started) / 100) / 10,
     phases: { opsSeconds: Math.round((opsDone - started) / 100) / 10, drainSeconds: Math.round((drained - opsDone) / 100) / 10 },
+    ...(monitor === undefined ? {} : { monitor }),
   };
 }

@@ -6,7 +6,8 @@
  */
 import { memoryAdapter } from '../../src/adapters/memory/index.js';
 import { supportsVersioned, type CacheAdapter } from '../../src/core/commands.js';
-import { runConsistencyCheck, SCENARIOS, type CheckReport, type Scenario } from './checker.js';
+import { runConsistencyCheck, SCENARIOS, type CheckReport, type DrainedRun, type Scenario } from './checker.js';
+import { monitorDrainedRun, monitorTable } from './monitor.js';
 
 export type Backend = 'memory' | 'redis' | 'redis-cluster' | 'memcached';
 const BACKENDS: readonly Backend[] = ['memory', 'redis', 'redis-cluster', 'memcached'];
@@ -19,10 +20,12 @@ interface Args {
   concurrency: number;
   seed: number;
   json: boolean;
+  monitor: boolean;
+  plantStale: boolean;
 }
 
 function parse(argv: readonly string[]): Args {
-  const args: Args = { ops: 100_000, backends: ['memory'], scenarios: [...SCENARIOS], items: 500, concurrency: 64, seed: 1, json: false };
+  const args: Args = { ops: 100_000, backends: ['memory'], scenarios: [...SCENARIOS], items: 500, concurrency: 64, seed: 1, json: false, monitor: false, plantStale: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1] ?? '';
@@ -54,8 +57,14 @@ function parse(argv: readonly string[]): Args {
       case '--json':
         args.json = true;
         break;
+      case '--monitor':
+        args.monitor = true;
+        break;
+      case '--plant-stale':
+        args.plantStale = true;
+        break;
       default:
-        throw new Error(`unknown option ${String(flag)}; use --ops N --backend memory|redis|redis-cluster|memcached|all [--scenarios a,b] [--items N] [--concurrency N] [--seed N] [--json]`);
+        throw new Error(`unknown option ${String(flag)}; use --ops N --backend memory|redis|redis-cluster|memcached|all [--scenarios a,b] [--items N] [--concurrency N] [--seed N] [--json] [--monitor] [--plant-stale]`);
     }
   }
   for (const b of args.backends) if (!BACKENDS.includes(b)) throw new Error(`unknown backend ${b}; one of ${BACKENDS.join(', ')}, all`);
@@ -126,6 +135,8 @@ export async function main(argv: readonly string[]): Promise<number> {
           concurrency: args.concurrency,
           seed: args.seed,
           onProgress: () => process.stderr.write('.'),
+          plantStale: args.plantStale,
+          ...(args.monitor ? { afterDrain: (run: DrainedRun) => monitorDrainedRun(run) } : {}),
         });
         process.stderr.write(` ${report.staleReads} stale reads, ${report.stale} stale at end, ${report.cacheErrors} cache errors, in ${report.seconds} s (ops ${report.phases.opsSeconds} s, drain ${report.phases.drainSeconds} s)\n`);
         rows.push({ ...report, adapter: backend });
@@ -151,6 +162,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
     }
     process.stdout.write(`${lines.join('\n')}\n`);
+    if (args.monitor) process.stdout.write(`\n${monitorTable(rows)}\n`);
     for (const r of rows) if (!('skipped' in r) && r.examples.length > 0) process.stdout.write(`\n${r.adapter} ${r.scenario} stale example: ${JSON.stringify(r.examples[0])}\n`);
   }
   // Exit 1 when a path that promises consistency left a stale entry.
