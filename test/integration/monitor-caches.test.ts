@@ -94,7 +94,7 @@ describe.each(['redis', 'memcached'])('consistency monitor on %s', (name) => {
 
   it('counts keys as unchecked, never stale, when the cache server is unreachable', async () => {
     const { rule, records, load } = scenario('write-through');
-    const dead = name === 'redis' ? redisAdapter({ url: 'redis://127.0.0.1:1', commandTimeoutMs: 200, connectTimeoutMs: 200 }) : memcachedAdapter({ servers: '127.0.0.1:1', timeoutSeconds: 0.2, connectTimeoutSeconds: 0.2 });
+    const dead = name === 'redis' ? redisAdapter({ url: 'redis://127.0.0.1:1', commandTimeoutMs: 200, connectTimeoutMs: 200 }) : memcachedAdapter({ servers: '127.0.0.1:1', timeoutMs: 200, connectTimeoutMs: 200 });
     try {
       const report = await createConsistencyMonitor({ adapter: dead, rules: [rule], load, graceMs: 0, confirmMs: 0, logger: false, metrics: false }).check(records);
       expect(report).toMatchObject({ checked: 0, stale: 0, unchecked: 20 });
