@@ -59,6 +59,22 @@ function isPlain(command: AnyCacheCommand): command is CacheCommand {
   return command.kind === 'set' || command.kind === 'delete';
 }
 
+/** The commands of the records before `limit`, each with the index of the record it came from. */
+function collectCommands(plans: readonly PlannedRecord[], limit: number, metrics: BatchMetrics): { commands: AnyCacheCommand[]; owners: number[] } {
+  const commands: AnyCacheCommand[] = [];
+  const owners: number[] = [];
+  for (let i = 0; i < limit; i++) {
+    for (const command of (plans[i] as PlannedRecord).commands) {
+      commands.push(command);
+      owners.push(i);
+      if (command.kind === 'set' || command.kind === 'set-versioned') metrics.SetCommands++;
+      else metrics.DeleteCommands++;
+    }
+  }
+  metrics.Commands = commands.length;
+  return { commands, owners };
+}
+
 /**
  * Build a stream processor from a config, validated now (throws {@link ConfigError}).
  * Use this inside a handler of your own and merge its `batchItemFailures` with yours.
@@ -109,14 +125,8 @@ export function buildProcessor(config: StreamHandlerConfig, decoder: RecordDecod
     }
   }
 
-  async function processEvent(event: unknown): Promise<ProcessResult> {
-    const records = (event as { Records?: unknown } | null | undefined)?.Records;
-    if (!Array.isArray(records)) {
-      logger.error(`event is not a ${traits.label} event (no Records array); failing the whole batch`, { eventType: typeof event });
-      // An empty itemIdentifier makes Lambda treat the whole batch as failed, without a throw.
-      return { batchItemFailures: [{ itemIdentifier: '' }], records: [], failedIndex: 0, metrics: emptyMetrics(0) };
-    }
-
+  /** Unwrap and plan every record; a record whose envelope is unusable keeps that error. */
+  function planBatch(records: readonly unknown[]): { plans: PlannedRecord[]; identifierOf: (index: number) => string | undefined } {
     const unwrapped = records.map((record, i) => decoder.unwrap(record, i));
     const payloads = unwrapped.map((u) => u.payload);
     const plans = planCommands(payloads, compiled, { ttlDeletes, decoder: decoder.changes }).map((plan, i): PlannedRecord => {
@@ -128,6 +138,18 @@ export function buildProcessor(config: StreamHandlerConfig, decoder: RecordDecod
       const plan = plans[index];
       return record && plan ? decoder.itemIdentifier(record, plan) : undefined;
     };
+    return { plans, identifierOf };
+  }
+
+  async function processEvent(event: unknown): Promise<ProcessResult> {
+    const records = (event as { Records?: unknown } | null | undefined)?.Records;
+    if (!Array.isArray(records)) {
+      logger.error(`event is not a ${traits.label} event (no Records array); failing the whole batch`, { eventType: typeof event });
+      // An empty itemIdentifier makes Lambda treat the whole batch as failed, without a throw.
+      return { batchItemFailures: [{ itemIdentifier: '' }], records: [], failedIndex: 0, metrics: emptyMetrics(0) };
+    }
+
+    const { plans, identifierOf } = planBatch(records);
     const metrics = emptyMetrics(records.length);
     let failedIndex: number | undefined;
     const now = Date.now();
@@ -149,18 +171,7 @@ export function buildProcessor(config: StreamHandlerConfig, decoder: RecordDecod
       }
     }
 
-    const limit = failedIndex ?? plans.length;
-    const commands: AnyCacheCommand[] = [];
-    const owners: number[] = [];
-    for (let i = 0; i < limit; i++) {
-      for (const command of (plans[i] as PlannedRecord).commands) {
-        commands.push(command);
-        owners.push(i);
-        if (command.kind === 'set' || command.kind === 'set-versioned') metrics.SetCommands++;
-        else metrics.DeleteCommands++;
-      }
-    }
-    metrics.Commands = commands.length;
+    const { commands, owners } = collectCommands(plans, failedIndex ?? plans.length, metrics);
     if (debugLogItemContents) logger.debug('planned commands', { commands: commands.map((c) => ({ kind: c.kind, key: c.key })) });
 
     const results = await execute(commands);
