@@ -23,8 +23,7 @@
  * @module
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { createStreamHandler, type StreamHandler } from 'ddb-cache-sync';
+import { createStreamHandler, type StreamHandlerConfig } from 'ddb-cache-sync';
 import { redisAdapter } from 'ddb-cache-sync/redis';
 import { userRules } from './rules.js';
 
@@ -96,29 +95,20 @@ export function cacheUrl(settings: Pick<CacheSettings, 'endpoint' | 'tls'>, cred
   return `${settings.tls ? 'rediss' : 'redis'}://${auth}${settings.endpoint}`;
 }
 
-async function init(): Promise<StreamHandler> {
+/** The handler config: settings from the environment, the password from Secrets Manager. */
+export async function loadConfig(): Promise<StreamHandlerConfig> {
   const settings = settingsFromEnv();
   const credentials = settings.secretArn === undefined ? undefined : await readCredentials(settings.secretArn);
-  return createStreamHandler({
+  return {
     adapter: redisAdapter({ url: cacheUrl(settings, credentials), cluster: settings.cluster }),
     rules: userRules(settings.table),
-  });
+  };
 }
-
-// Built once per execution environment, on the first invocation: the secret fetch is async
-// and a CommonJS bundle has no top-level await. The connection is reused across invocations.
-let ready: Promise<StreamHandler> | undefined;
 
 /**
- * The Lambda entry point (`index.handler`). If setup fails (secret unreadable, bad
- * settings) the invocation fails, Lambda retries the batch, and the next invocation tries
- * setup again.
+ * The Lambda entry point (`index.handler`). The config is loaded on the first invocation (the
+ * secret fetch is async and a CommonJS bundle has no top-level await) and the connection is
+ * reused across invocations. If setup fails (secret unreadable, bad settings) the invocation
+ * fails, Lambda retries the batch, and the next invocation sets up again.
  */
-export async function handler(event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> {
-  ready ??= init().catch((error: unknown) => {
-    ready = undefined;
-    throw error;
-  });
-  const handle = await ready;
-  return handle(event, context);
-}
+export const handler = createStreamHandler(loadConfig);

@@ -18,8 +18,7 @@
  */
 import { connect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { createStreamHandler, type StreamHandler } from 'ddb-cache-sync';
+import { createStreamHandler, type StreamHandlerConfig } from 'ddb-cache-sync';
 import { memcachedAdapter } from 'ddb-cache-sync/memcached';
 import { userRules } from './rules.js';
 
@@ -109,28 +108,20 @@ async function servers(env: NodeJS.ProcessEnv, tls: boolean): Promise<string> {
   return (await discoverNodes(endpoint, { tls })).join(',');
 }
 
-async function init(env: NodeJS.ProcessEnv = process.env): Promise<StreamHandler> {
+/** The handler config: the cache nodes come from Auto Discovery (or a fixed list). */
+export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<StreamHandlerConfig> {
   const table = env['TABLE_NAME'];
   if (table === undefined || table === '') throw new Error('TABLE_NAME is not set; the CloudFormation template sets it');
   const tls = tlsFlag(env);
-  return createStreamHandler({
+  return {
     // memjs has no TLS; with `tls` the adapter carries its connections over TLS itself.
     adapter: memcachedAdapter({ servers: await servers(env, tls), tls }),
     rules: userRules(table),
-  });
+  };
 }
-
-let ready: Promise<StreamHandler> | undefined;
 
 /**
  * The Lambda entry point (`index.handler` in handler-memcached.zip). Setup (discovery) runs on
  * the first invocation; if it fails the invocation fails and the next one tries again.
  */
-export async function handler(event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> {
-  ready ??= init().catch((error: unknown) => {
-    ready = undefined;
-    throw error;
-  });
-  const handle = await ready;
-  return handle(event, context);
-}
+export const handler = createStreamHandler(() => loadConfig());

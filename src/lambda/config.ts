@@ -5,8 +5,11 @@
  * @module
  */
 import * as z from 'zod/mini';
-import { supportsVersioned, type CacheAdapter } from '../core/commands.js';
+import type { RecordSource } from '../core/change.js';
+import type { CacheAdapter } from '../core/commands.js';
 import type { Rule, TtlDeletes } from '../core/rules.js';
+import { RECORD_SOURCES } from '../core/sources/index.js';
+import { strategyIssues, STRATEGY_NAMES } from '../core/strategies/index.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from './logger.js';
 
@@ -63,7 +66,7 @@ const ruleSchema = z.strictObject(
     ),
     when: z.optional(fn('item => boolean')),
     key: fn('item => string | string[]'),
-    strategy: z.enum(['invalidate', 'write-through', 'versioned'], { error: "must be 'invalidate' or 'write-through', or 'versioned' (see docs/strategies.md)" }),
+    strategy: z.enum(STRATEGY_NAMES, { error: "must be 'invalidate' or 'write-through', or 'versioned' (see docs/strategies.md)" }),
     version: z.optional(
       z.union([z.literal('sequenceNumber'), z.strictObject({ attribute: z.string().check(z.minLength(1)) })], {
         error: "must be 'sequenceNumber' or { attribute: 'name' }",
@@ -128,29 +131,24 @@ const configSchema = z.strictObject(
   { error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : 'config must be an object { adapter, rules, ... }') },
 );
 
-const VERSIONED_ONLY = ['version', 'writes', 'tombstoneTtlSeconds'] as const;
-
-/** Checks that span fields: what zod's per-field schema cannot see. */
-function ruleIssues(config: StreamHandlerConfig): string[] {
-  const issues: string[] = [];
-  config.rules.forEach((rule, i) => {
-    if (rule.strategy === 'versioned') {
-      if (rule.version === undefined) issues.push(`rules[${i}].version: a versioned rule needs version: 'sequenceNumber' or { attribute: 'version' }`);
-      if (!supportsVersioned(config.adapter)) {
-        issues.push(`rules[${i}].strategy: adapter ${config.adapter.name} does not implement versioned commands and leases; use a versioned-capable adapter or strategy 'invalidate'`);
-      }
-    } else {
-      for (const option of VERSIONED_ONLY) {
-        if (rule[option] !== undefined) issues.push(`rules[${i}].${option}: only applies to strategy 'versioned'`);
-      }
-    }
-  });
-  return issues;
+/** Checks that span fields, and those that depend on the adapter or the record source. */
+function ruleIssues(config: StreamHandlerConfig, source: RecordSource): string[] {
+  const environment = { adapter: config.adapter, source: RECORD_SOURCES[source].traits };
+  return config.rules.flatMap((rule, i) => strategyIssues(rule, environment).map(({ field, message }) => `rules[${i}].${field}: ${message}`));
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
   if (path.length === 0) return 'config';
   return path.reduce<string>((out, part) => (typeof part === 'number' ? `${out}[${part}]` : out === '' ? String(part) : `${out}.${String(part)}`), '');
+}
+
+/** Options of {@link validateConfig}. */
+export interface ValidateConfigOptions {
+  /**
+   * The record source the config will run on. Default `dynamodb-streams`; `kinesis` also
+   * refuses rules whose result depends on record order (write-through, sequence-number versions).
+   */
+  readonly source?: RecordSource;
 }
 
 /**
@@ -164,11 +162,11 @@ function formatPath(path: readonly PropertyKey[]): string {
  * validateConfig({ adapter: memoryAdapter(), rules: [{ key: (i) => `user:${i.pk}`, strategy: 'invalidate' }] });
  * ```
  */
-export function validateConfig(config: unknown): StreamHandlerConfig {
+export function validateConfig(config: unknown, options: ValidateConfigOptions = {}): StreamHandlerConfig {
   const result = configSchema.safeParse(config);
   if (result.success) {
     const valid = config as StreamHandlerConfig;
-    const issues = ruleIssues(valid);
+    const issues = ruleIssues(valid, options.source ?? 'dynamodb-streams');
     if (issues.length > 0) throw new ConfigError(issues);
     return valid;
   }

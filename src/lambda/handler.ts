@@ -6,11 +6,16 @@
  */
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { supportsVersioned, type AnyCacheCommand, type CacheCommand, type CommandResult } from '../core/commands.js';
-import { compileRules, planCommands, type PlannedRecord, type RecordSource } from '../core/plan.js';
-import { CacheUnavailableError, DdbCacheSyncError, type InvalidRecordError } from '../errors.js';
+import { compileRules, planCommands, type PlannedRecord } from '../core/plan.js';
+import { CacheUnavailableError, DdbCacheSyncError } from '../errors.js';
 import { validateConfig, type StreamHandlerConfig } from './config.js';
+import { deferUntilConfigured, type StreamHandlerConfigLoader } from './deferred-config.js';
 import { createJsonLogger, describeError, silentLogger } from './logger.js';
 import { emfDocument, type BatchMetrics } from './metrics.js';
+import { dynamodbStreamsRecords, type RecordDecoder } from './record-decoder.js';
+
+export type { StreamHandlerConfigLoader } from './deferred-config.js';
+export type { RecordDecoder } from './record-decoder.js';
 
 /** What {@link StreamProcessor.process} returns: Lambda's response plus what happened. */
 export interface ProcessResult extends DynamoDBBatchResponse {
@@ -24,8 +29,13 @@ export interface ProcessResult extends DynamoDBBatchResponse {
 
 /** A configured stream processor: call `process` from your own handler. */
 export interface StreamProcessor {
-  /** Handle one Lambda DynamoDB Streams event. Never throws for cache or record errors. */
-  process(event: DynamoDBStreamEvent | unknown): Promise<ProcessResult>;
+  /**
+   * Handle one Lambda event of the processor's source (a `DynamoDBStreamEvent`, or a
+   * `KinesisStreamEvent` for the Kinesis processor). Typed `unknown` because the event is
+   * checked at run time: anything else fails the batch with a logged error. Never throws for
+   * cache or record errors.
+   */
+  process(event: unknown): Promise<ProcessResult>;
 }
 
 /** A Lambda handler for DynamoDB Streams event source mappings with `ReportBatchItemFailures`. */
@@ -45,29 +55,24 @@ function emptyMetrics(records: number): BatchMetrics {
   };
 }
 
-/**
- * How a source's raw records become plannable records, and how each is named to Lambda.
- * @internal
- */
-export interface RecordDecoder {
-  readonly source: RecordSource;
-  /** Decode the event's records: one payload (for the planner) and one identifier per record. */
-  decode(records: readonly unknown[]): {
-    readonly payloads: readonly unknown[];
-    /** The `itemIdentifier` Lambda expects for record i; undefined when it has none. */
-    readonly identifiers: readonly (string | undefined)[];
-    /** A record that could not even be decoded (e.g. bad base64 or JSON). */
-    readonly errors: readonly (InvalidRecordError | undefined)[];
-  };
-}
-
-const dynamodbStreamsDecoder: RecordDecoder = {
-  source: 'dynamodb-streams',
-  decode: (records) => ({ payloads: records, identifiers: [], errors: [] }),
-};
-
 function isPlain(command: AnyCacheCommand): command is CacheCommand {
   return command.kind === 'set' || command.kind === 'delete';
+}
+
+/** The commands of the records before `limit`, each with the index of the record it came from. */
+function collectCommands(plans: readonly PlannedRecord[], limit: number, metrics: BatchMetrics): { commands: AnyCacheCommand[]; owners: number[] } {
+  const commands: AnyCacheCommand[] = [];
+  const owners: number[] = [];
+  for (let i = 0; i < limit; i++) {
+    for (const command of (plans[i] as PlannedRecord).commands) {
+      commands.push(command);
+      owners.push(i);
+      if (command.kind === 'set' || command.kind === 'set-versioned') metrics.SetCommands++;
+      else metrics.DeleteCommands++;
+    }
+  }
+  metrics.Commands = commands.length;
+  return { commands, owners };
 }
 
 /**
@@ -85,12 +90,13 @@ function isPlain(command: AnyCacheCommand): command is CacheCommand {
  * ```
  */
 export function createStreamProcessor(config: StreamHandlerConfig): StreamProcessor {
-  return buildProcessor(config, dynamodbStreamsDecoder);
+  return buildProcessor(config, dynamodbStreamsRecords);
 }
 
 /** The processor behind every source. @internal */
 export function buildProcessor(config: StreamHandlerConfig, decoder: RecordDecoder): StreamProcessor {
-  const { adapter, rules, onInvalidRecord = 'fail', ttlDeletes = 'apply', debugLogItemContents = false } = validateConfig(config);
+  const { traits } = decoder.changes;
+  const { adapter, rules, onInvalidRecord = 'fail', ttlDeletes = 'apply', debugLogItemContents = false } = validateConfig(config, { source: traits.source });
   const compiled = compileRules(rules);
   const logger = config.logger === false ? silentLogger : (config.logger ?? createJsonLogger());
   const metricsOptions = config.metrics === false ? undefined : (config.metrics ?? {});
@@ -119,21 +125,31 @@ export function buildProcessor(config: StreamHandlerConfig, decoder: RecordDecod
     }
   }
 
+  /** Unwrap and plan every record; a record whose envelope is unusable keeps that error. */
+  function planBatch(records: readonly unknown[]): { plans: PlannedRecord[]; identifierOf: (index: number) => string | undefined } {
+    const unwrapped = records.map((record, i) => decoder.unwrap(record, i));
+    const payloads = unwrapped.map((u) => u.payload);
+    const plans = planCommands(payloads, compiled, { ttlDeletes, decoder: decoder.changes }).map((plan, i): PlannedRecord => {
+      const error = unwrapped[i]?.error;
+      return error === undefined ? plan : { index: i, sequenceNumber: undefined, commands: [], error };
+    });
+    const identifierOf = (index: number): string | undefined => {
+      const record = unwrapped[index];
+      const plan = plans[index];
+      return record && plan ? decoder.itemIdentifier(record, plan) : undefined;
+    };
+    return { plans, identifierOf };
+  }
+
   async function processEvent(event: unknown): Promise<ProcessResult> {
     const records = (event as { Records?: unknown } | null | undefined)?.Records;
     if (!Array.isArray(records)) {
-      logger.error('event is not a DynamoDB Streams event (no Records array); failing the whole batch', { eventType: typeof event });
+      logger.error(`event is not a ${traits.label} event (no Records array); failing the whole batch`, { eventType: typeof event });
       // An empty itemIdentifier makes Lambda treat the whole batch as failed, without a throw.
       return { batchItemFailures: [{ itemIdentifier: '' }], records: [], failedIndex: 0, metrics: emptyMetrics(0) };
     }
 
-    const decoded = decoder.decode(records);
-    const plans = planCommands(decoded.payloads, compiled, { ttlDeletes, source: decoder.source }).map((plan, i): PlannedRecord => {
-      const error = decoded.errors[i];
-      return error === undefined ? plan : { index: i, sequenceNumber: undefined, commands: [], error };
-    });
-    const identifierOf = (index: number): string | undefined =>
-      decoder.source === 'dynamodb-streams' ? plans[index]?.sequenceNumber : decoded.identifiers[index];
+    const { plans, identifierOf } = planBatch(records);
     const metrics = emptyMetrics(records.length);
     let failedIndex: number | undefined;
     const now = Date.now();
@@ -155,18 +171,7 @@ export function buildProcessor(config: StreamHandlerConfig, decoder: RecordDecod
       }
     }
 
-    const limit = failedIndex ?? plans.length;
-    const commands: AnyCacheCommand[] = [];
-    const owners: number[] = [];
-    for (let i = 0; i < limit; i++) {
-      for (const command of (plans[i] as PlannedRecord).commands) {
-        commands.push(command);
-        owners.push(i);
-        if (command.kind === 'set' || command.kind === 'set-versioned') metrics.SetCommands++;
-        else metrics.DeleteCommands++;
-      }
-    }
-    metrics.Commands = commands.length;
+    const { commands, owners } = collectCommands(plans, failedIndex ?? plans.length, metrics);
     if (debugLogItemContents) logger.debug('planned commands', { commands: commands.map((c) => ({ kind: c.kind, key: c.key })) });
 
     const results = await execute(commands);
@@ -207,6 +212,11 @@ export function buildProcessor(config: StreamHandlerConfig, decoder: RecordDecod
  * {@link ConfigError} naming each bad option; per invocation it never throws for cache or
  * record errors, answering with `batchItemFailures` instead.
  *
+ * Given a function instead of a config (one that must fetch a secret first), the handler
+ * calls it on the first invocation, validates and keeps the result for later invocations.
+ * If it rejects or the config is invalid, that invocation fails (Lambda retries the batch),
+ * the failure is logged as a configuration error, and the next invocation tries again.
+ *
  * @example
  * ```ts
  * import { createStreamHandler, memoryAdapter } from 'ddb-cache-sync';
@@ -218,8 +228,18 @@ export function buildProcessor(config: StreamHandlerConfig, decoder: RecordDecod
  *   ],
  * });
  * ```
+ *
+ * @example
+ * ```ts
+ * // The config needs a secret: one call, set up on the first invocation.
+ * export const handler = createStreamHandler(async () => ({
+ *   adapter: redisAdapter({ url: await readCacheUrl(process.env.CACHE_SECRET_ARN) }),
+ *   rules,
+ * }));
+ * ```
  */
-export function createStreamHandler(config: StreamHandlerConfig): StreamHandler {
+export function createStreamHandler(config: StreamHandlerConfig | StreamHandlerConfigLoader): StreamHandler {
+  if (typeof config === 'function') return deferUntilConfigured(config, createStreamHandler);
   const processor = createStreamProcessor(config);
   return async (event) => {
     const { batchItemFailures } = await processor.process(event);

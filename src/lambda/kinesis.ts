@@ -12,24 +12,24 @@
  * @module
  */
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { ConfigError, InvalidRecordError } from '../errors.js';
-import { validateConfig, type StreamHandlerConfig } from './config.js';
-import { buildProcessor, type RecordDecoder, type StreamProcessor } from './handler.js';
+import { isObject } from '../core/guards.js';
+import { kinesisChanges } from '../core/sources/index.js';
+import { InvalidRecordError } from '../errors.js';
+import type { StreamHandlerConfig } from './config.js';
+import { deferUntilConfigured, type StreamHandlerConfigLoader } from './deferred-config.js';
+import { buildProcessor, type StreamProcessor } from './handler.js';
+import type { RecordDecoder, UnwrappedRecord } from './record-decoder.js';
 
 /** A Lambda handler for Kinesis event source mappings with `ReportBatchItemFailures`. */
 export type KinesisStreamHandler = (event: KinesisStreamEvent, context?: unknown) => Promise<KinesisStreamBatchResponse>;
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-/** Decode one Lambda Kinesis record into its DynamoDB change payload. */
-function decodeOne(record: unknown, index: number): { payload: unknown; identifier: string | undefined; error?: InvalidRecordError } {
+/** Take one Lambda Kinesis record apart into its DynamoDB change payload. */
+function unwrap(record: unknown, index: number): UnwrappedRecord {
   const kinesis = isObject(record) ? record['kinesis'] : undefined;
   const sequence = isObject(kinesis) && typeof kinesis['sequenceNumber'] === 'string' ? kinesis['sequenceNumber'] : undefined;
-  const bad = (reason: string, field: string, cause?: unknown) => ({
+  const bad = (reason: string, field: string, cause?: unknown): UnwrappedRecord => ({
     payload: undefined,
     identifier: sequence,
     error: new InvalidRecordError(reason, { sequenceNumber: sequence, index, field }, { cause }),
@@ -50,33 +50,12 @@ function decodeOne(record: unknown, index: number): { payload: unknown; identifi
   return { payload, identifier: sequence };
 }
 
-const kinesisDecoder: RecordDecoder = {
-  source: 'kinesis',
-  decode(records) {
-    const decoded = records.map(decodeOne);
-    return {
-      payloads: decoded.map((d) => d.payload),
-      identifiers: decoded.map((d) => d.identifier),
-      errors: decoded.map((d) => d.error),
-    };
-  },
+/** Kinesis records: base64 JSON change records, named by `kinesis.sequenceNumber`. */
+const kinesisRecords: RecordDecoder = {
+  changes: kinesisChanges,
+  unwrap,
+  itemIdentifier: (record) => record.identifier,
 };
-
-/** Refuse rules whose result would depend on the (unreliable) order of Kinesis records. */
-function checkKinesisRules(config: StreamHandlerConfig): void {
-  const issues: string[] = [];
-  config.rules.forEach((rule, i) => {
-    if (rule.strategy === 'write-through') {
-      issues.push(
-        `rules[${i}].strategy: write-through is unsafe with Kinesis Data Streams, whose records can arrive out of order and twice (an older image would overwrite a newer one); use strategy 'versioned' with version: { attribute: '...' }, or 'invalidate'`,
-      );
-    }
-    if (rule.strategy === 'versioned' && rule.version === 'sequenceNumber') {
-      issues.push(`rules[${i}].version: Kinesis records carry no DynamoDB SequenceNumber; use version: { attribute: '...' } with an attribute you increase on every write`);
-    }
-  });
-  if (issues.length > 0) throw new ConfigError(issues);
-}
 
 /**
  * A stream processor for Kinesis Data Streams for DynamoDB events. Failures are reported by
@@ -92,13 +71,14 @@ function checkKinesisRules(config: StreamHandlerConfig): void {
  * ```
  */
 export function createKinesisStreamProcessor(config: StreamHandlerConfig): StreamProcessor {
-  checkKinesisRules(validateConfig(config));
-  return buildProcessor(config, kinesisDecoder);
+  // Validation (in buildProcessor) refuses rules whose result depends on record order.
+  return buildProcessor(config, kinesisRecords);
 }
 
 /**
  * The Lambda handler for a Kinesis event source mapping (with `ReportBatchItemFailures`) on a
- * stream that a DynamoDB table feeds. Validates the config at cold start.
+ * stream that a DynamoDB table feeds. Validates the config at cold start; given a function
+ * returning the config, on the first invocation instead (see {@link createStreamHandler}).
  *
  * @example
  * ```ts
@@ -109,7 +89,8 @@ export function createKinesisStreamProcessor(config: StreamHandlerConfig): Strea
  * });
  * ```
  */
-export function createKinesisStreamHandler(config: StreamHandlerConfig): KinesisStreamHandler {
+export function createKinesisStreamHandler(config: StreamHandlerConfig | StreamHandlerConfigLoader): KinesisStreamHandler {
+  if (typeof config === 'function') return deferUntilConfigured(config, createKinesisStreamHandler);
   const processor = createKinesisStreamProcessor(config);
   return async (event) => {
     const { batchItemFailures } = await processor.process(event);

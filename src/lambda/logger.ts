@@ -27,7 +27,7 @@ function levelFromEnv(): number {
  * Adapters quote the key in their messages so a developer reading the error knows which one;
  * keys are built from item data (an email), so log lines must not carry them.
  */
-function keysOf(error: Error): string[] {
+function cacheKeysNamedBy(error: Error): string[] {
   const keys: string[] = [];
   let current: unknown = error;
   for (let depth = 0; depth < 8 && current instanceof Error; depth++) {
@@ -58,7 +58,7 @@ function redactKeys(message: string, keys: readonly string[]): string {
  */
 export function describeError(error: unknown): Record<string, unknown> {
   if (!(error instanceof Error)) return { name: 'NonError' };
-  const out: Record<string, unknown> = { name: error.name, message: redactKeys(error.message, keysOf(error)) };
+  const out: Record<string, unknown> = { name: error.name, message: redactKeys(error.message, cacheKeysNamedBy(error)) };
   for (const field of ['sequenceNumber', 'rule', 'field', 'adapter', 'command']) {
     const value = (error as unknown as Record<string, unknown>)[field];
     // Only our typed string/number context: a raw client error's `command` is an object holding

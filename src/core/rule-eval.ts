@@ -1,0 +1,129 @@
+/**
+ * Calling a rule's functions (`when`, `key`, `value`) on one side of a change, safely: a rule
+ * that reads an attribute the stream view left out, throws, or returns the wrong type fails
+ * the record with an error naming the rule field and attribute.
+ *
+ * @module
+ */
+import { defineAttribute, type Image } from './attributes.js';
+import type { CompiledRule } from './compiled-rule.js';
+import { fail, viewHint } from './failure.js';
+import type { AttributeMap, Item, RuleContext } from './rules.js';
+
+/** One side (old or new) of a change, as rules see it. */
+export interface Side {
+  /** Which side of the change this is, even when only `Keys` are known for it. */
+  readonly which: 'new' | 'old';
+  readonly image: Image;
+  /** True when only `Keys` are known for this side (the stream view carries no such image). */
+  readonly keysOnly: boolean;
+  readonly context: RuleContext;
+}
+
+/** Thrown inside rule functions when they read an attribute that the stream view left out. */
+class MissingFromViewError extends Error {
+  constructor(readonly attribute: string) {
+    super(attribute);
+  }
+}
+
+/**
+ * Wrap an item so that reading an attribute it lacks is noticed. On a keys-only side that is
+ * an error (the view type cannot supply it); on a full image it is recorded so a key built
+ * from a missing attribute ("user-by-email:undefined") can be refused.
+ */
+function watch(item: Item, keysOnly: boolean, missing: Set<string>, reads?: { undefinedInData: boolean }): Item {
+  return new Proxy(item, {
+    get(target, property, receiver) {
+      if (typeof property === 'string' && !Object.prototype.hasOwnProperty.call(target, property)) {
+        if (keysOnly && property !== 'toJSON' && property !== 'then') throw new MissingFromViewError(property);
+        missing.add(property);
+      }
+      const value = Reflect.get(target, property, receiver) as unknown;
+      // An attribute whose own text contains "undefined" (a user named so) explains that text
+      // in a key: the missing-attribute check must not refuse it.
+      if (reads && typeof value === 'string' && value.includes('undefined')) reads.undefinedInData = true;
+      return value;
+    },
+  });
+}
+
+function callRule<T>(fn: () => T, ruleField: string, side: Side, view: string | undefined): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (error instanceof MissingFromViewError) {
+      fail(`${ruleField} reads attribute ${JSON.stringify(error.attribute)}, but ${viewHint(view, side.which)}`, error.attribute);
+    }
+    fail(`${ruleField} threw ${error instanceof Error ? error.name : 'a non-Error value'}`, ruleField, error);
+  }
+}
+
+/** Whether the rule's `when` accepts this side's item. */
+export function ruleMatches(compiled: CompiledRule, side: Side, view: string | undefined): boolean {
+  const { when } = compiled.rule;
+  if (when === undefined) return true;
+  const item = watch(side.image.item, side.keysOnly, new Set());
+  const result = callRule(() => when(item, side.context), 'when', side, view);
+  if (typeof result !== 'boolean') fail(`when must return a boolean, got ${typeof result}`, 'when');
+  return result;
+}
+
+/** The cache keys the rule's `key` gives for this side's item. */
+export function ruleKeys(compiled: CompiledRule, side: Side, view: string | undefined): string[] {
+  const missing = new Set<string>();
+  const reads = { undefinedInData: false };
+  const item = watch(side.image.item, side.keysOnly, missing, reads);
+  const result = callRule(() => compiled.rule.key(item, side.context), 'key', side, view);
+  const keys = typeof result === 'string' ? [result] : result;
+  if (!Array.isArray(keys)) fail(`key must return a string or an array of strings, got ${typeof result}`, 'key');
+  for (const key of keys) {
+    if (typeof key !== 'string' || key.length === 0) fail('key returned an empty or non-string key', 'key');
+    if (missing.size > 0 && !reads.undefinedInData && key.includes('undefined')) {
+      const attribute = [...missing][0];
+      fail(
+        `key was built from attribute ${JSON.stringify(attribute)}, which the item does not have (the key contains "undefined"); guard the rule with when() or give the attribute a default`,
+        attribute,
+      );
+    }
+  }
+  return keys;
+}
+
+function project(image: Image, attributes: readonly string[] | undefined): Image {
+  if (attributes === undefined) return image;
+  const item: Item = {};
+  const raw: AttributeMap = {};
+  for (const name of attributes) {
+    const plain = image.item[name];
+    const av = image.raw[name];
+    if (Object.prototype.hasOwnProperty.call(image.raw, name) && av !== undefined) {
+      defineAttribute(item, name, plain);
+      defineAttribute(raw, name, av);
+    }
+  }
+  return { item, raw };
+}
+
+/** The string the rule caches for this side: projected, transformed, encoded. */
+export function encodeValue(compiled: CompiledRule, side: Side): string {
+  const { rule, codec } = compiled;
+  const projected = project(side.image, rule.attributes);
+  const transformed = rule.value !== undefined;
+  const value = rule.value
+    ? callRule(() => rule.value?.(projected.item, side.context), 'value', side, undefined)
+    : projected.item;
+  // An async value() would otherwise be cached as the JSON of a Promise: "{}".
+  if (typeof (value as { then?: unknown } | null | undefined)?.then === 'function') fail('value returned a Promise; value functions must be synchronous', 'value');
+  let encoded: unknown;
+  try {
+    encoded = codec.encode(value, { image: projected.raw, transformed });
+  } catch (error) {
+    fail(`codec ${codec.name} could not encode the value`, 'codec', error);
+  }
+  // JSON.stringify returns undefined for undefined, functions and symbols: never store that.
+  if (typeof encoded !== 'string') {
+    fail(`codec ${codec.name} produced ${typeof encoded}, not a string; value() must return something the codec can encode (not undefined, a function or a symbol)`, 'codec');
+  }
+  return encoded;
+}
