@@ -33,6 +33,8 @@ export type Scenario =
   | 'versioned+leases'
   /** Versioned tombstones (SequenceNumber), readers fill through leases. */
   | 'versioned-tombstone+leases'
+  /** Versioned write-through by the item's own version attribute; readers fill through leases. */
+  | 'versioned-attribute+leases'
   /** Kinesis source (reordered, duplicated), versioned by attribute; readers fill through leases. */
   | 'kinesis-versioned+leases'
   /** Kinesis source (reordered, duplicated), plain write-through as if records were ordered; naive readers. */
@@ -45,6 +47,7 @@ export const SCENARIOS: readonly Scenario[] = [
   'invalidate+leases',
   'versioned+leases',
   'versioned-tombstone+leases',
+  'versioned-attribute+leases',
   'kinesis-versioned+leases',
 ];
 
@@ -61,6 +64,18 @@ export interface CheckOptions {
   readonly writeRatio?: number;
   /** Stream shards (one consumer each; an item always maps to one shard). Default 4. */
   readonly shards?: number;
+  /**
+   * Lambda's ParallelizationFactor: batches of one shard in flight at once. Records of one
+   * partition key stay in order (each key maps to one of the shard's lanes), records of
+   * different keys in the shard do not. Default 1.
+   */
+  readonly parallelization?: number;
+  /**
+   * Cache keys shared across items: each item belongs to one of this many groups (attribute
+   * `g`, which a write sometimes changes) and a second rule writes `grp:<g>`, the group's most
+   * recently written member. 0 (default) means no shared keys.
+   */
+  readonly sharedKeys?: number;
   /** Records per Lambda batch. Default 25. */
   readonly batchSize?: number;
   /** Chance that one cache command fails (half of them after applying). Default 0.02. */
@@ -106,6 +121,11 @@ export interface CheckReport {
   /** Cache entries that differ from the table after the stream drained. */
   readonly stale: number;
   /**
+   * Shared keys (`grp:<g>`) whose cached value is not what the last stream record for that
+   * key, in stream order, leaves (a miss is not stale). 0 when `sharedKeys` is 0.
+   */
+  readonly sharedStale: number;
+  /**
    * Reads served from the cache with data older than a write the stream had already applied
    * before the read began: stale reads observed while the workload ran (the final `stale` count
    * only sees what is left at the end).
@@ -132,10 +152,17 @@ interface TableItem {
   readonly pk: string;
   readonly v: number;
   readonly n: number;
+  /** Group, when the run has shared keys. */
+  readonly g?: number;
 }
 
 type AV = { S: string } | { N: string };
-const image = (item: TableItem): Record<string, AV> => ({ pk: { S: item.pk }, v: { N: String(item.v) }, n: { N: String(item.n) } });
+const image = (item: TableItem): Record<string, AV> => ({
+  pk: { S: item.pk },
+  v: { N: String(item.v) },
+  n: { N: String(item.n) },
+  ...(item.g === undefined ? {} : { g: { N: String(item.g) } }),
+});
 
 /**
  * Faults between the handler and the adapter: a share `rate` of commands fail, half of them lost
@@ -167,8 +194,13 @@ export function faulty(inner: CacheAdapter, rand: () => number, rate: number, co
   return Object.assign(Object.create(inner) as CacheAdapter, { name: inner.name, execute });
 }
 
-function rulesFor(scenario: Scenario, prefix: string): Rule[] {
-  const key = (i: Record<string, unknown>) => `${prefix}${String(i['pk'])}`;
+function rulesFor(scenario: Scenario, prefix: string, shared: boolean): Rule[] {
+  const own = primaryRules(scenario, (i) => `${prefix}${String(i['pk'])}`);
+  if (!shared) return own;
+  return [...own, ...primaryRules(scenario, (i) => `${prefix}grp:${String(i['g'])}`)];
+}
+
+function primaryRules(scenario: Scenario, key: (item: Record<string, unknown>) => string): Rule[] {
   switch (scenario) {
     case 'naive-invalidate':
     case 'invalidate+leases':
@@ -180,6 +212,7 @@ function rulesFor(scenario: Scenario, prefix: string): Rule[] {
       return [{ key, strategy: 'versioned', version: 'sequenceNumber' }];
     case 'versioned-tombstone+leases':
       return [{ key, strategy: 'versioned', version: 'sequenceNumber', writes: 'tombstone' }];
+    case 'versioned-attribute+leases':
     case 'kinesis-versioned+leases':
       return [{ key, strategy: 'versioned', version: { attribute: 'v' } }];
   }
@@ -204,6 +237,8 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     concurrency = 64,
     writeRatio = 0.25,
     shards = 4,
+    parallelization = 1,
+    sharedKeys = 0,
     batchSize = 25,
     failureRate = 0.02,
     duplicateRate = 0.05,
@@ -223,8 +258,8 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
 
   const processor: StreamProcessor =
     scenario === 'kinesis-versioned+leases'
-      ? createKinesisStreamProcessor({ adapter: cache, rules: rulesFor(scenario, prefix), logger: false, metrics: false })
-      : createStreamProcessor({ adapter: cache, rules: rulesFor(scenario, prefix), logger: false, metrics: false });
+      ? createKinesisStreamProcessor({ adapter: cache, rules: rulesFor(scenario, prefix, sharedKeys > 0), logger: false, metrics: false })
+      : createStreamProcessor({ adapter: cache, rules: rulesFor(scenario, prefix, sharedKeys > 0), logger: false, metrics: false });
   let readerCacheErrors = 0;
   const reader: CacheReader | undefined = leases
     ? createCacheReader({ adapter, leaseTtlMs: 50, waitMs: 20, pollMs: 1, onCacheError: () => void readerCacheErrors++ })
@@ -234,10 +269,15 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
   const table = new Map<string, TableItem>();
   const nextVersion = new Map<string, number>();
   let sequence = 10n ** 20n;
-  const queues: unknown[][] = Array.from({ length: shards }, () => []);
-  const positions: number[] = Array.from({ length: shards }, () => 0);
+  // One queue and consumer per lane: a shard has `parallelization` lanes, as Lambda processes
+  // one batch per lane; a partition key always maps to the same lane.
+  const lanes = shards * parallelization;
+  const queues: unknown[][] = Array.from({ length: lanes }, () => []);
+  const positions: number[] = Array.from({ length: lanes }, () => 0);
   // Records of the batch a consumer is processing: a late record must land after them.
-  const inFlight: number[] = Array.from({ length: shards }, () => 0);
+  const inFlight: number[] = Array.from({ length: lanes }, () => 0);
+  // What the last record in stream order leaves in each shared key (undefined: deleted).
+  const sharedTruth = new Map<number, TableItem | undefined>();
   let streamRecords = 0;
   // Which item version each record carries, and the newest version the stream has applied per
   // item (a REMOVE ranks above a value of the same version).
@@ -257,11 +297,12 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     const v = (value as { v?: unknown } | null)?.v;
     if (typeof v !== 'number' || v < floor.v || (v === floor.v && floor.removed)) staleReads++;
   };
-  const shardOf = (pk: string) => {
+  const hash = (pk: string, multiplier: number) => {
     let h = 0;
-    for (let i = 0; i < pk.length; i++) h = (h * 31 + pk.charCodeAt(i)) | 0;
-    return Math.abs(h) % shards;
+    for (let i = 0; i < pk.length; i++) h = (h * multiplier + pk.charCodeAt(i)) | 0;
+    return Math.abs(h);
   };
+  const laneOf = (pk: string) => (hash(pk, 31) % shards) * parallelization + (hash(pk, 131) % parallelization);
 
   function emit(pk: string, eventName: 'INSERT' | 'MODIFY' | 'REMOVE', before: TableItem | undefined, after: TableItem | undefined): void {
     sequence += 1n;
@@ -275,8 +316,11 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
       ...(before ? { OldImage: image(before) } : {}),
     };
     const meta = { pk, v: (after ?? before)?.v ?? 0, removed: after === undefined };
-    const queue = queues[shardOf(pk)] as unknown[];
-    const position = (positions[shardOf(pk)] as number) + (inFlight[shardOf(pk)] as number);
+    if (before?.g !== undefined && before.g !== after?.g) sharedTruth.set(before.g, undefined);
+    if (after?.g !== undefined) sharedTruth.set(after.g, after);
+    const lane = laneOf(pk);
+    const queue = queues[lane] as unknown[];
+    const position = (positions[lane] as number) + (inFlight[lane] as number);
     const at = reorder ? Math.max(position, queue.length - Math.floor(rand() * (reorderWindow + 1))) : queue.length;
     const duplicate = reorder && rand() < duplicateRate;
     if (!kinesis) {
@@ -324,7 +368,8 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
       emit(pk, 'REMOVE', before, undefined);
       return;
     }
-    const after = { pk, v, n: Math.floor(rand() * 1e9) };
+    const g = sharedKeys > 0 ? (before?.g !== undefined && rand() < 0.8 ? before.g : Math.floor(rand() * sharedKeys)) : undefined;
+    const after: TableItem = { pk, v, n: Math.floor(rand() * 1e9), ...(g === undefined ? {} : { g }) };
     table.set(pk, after);
     emit(pk, before ? 'MODIFY' : 'INSERT', before, after);
   }
@@ -445,19 +490,15 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     const [pk, item] = [...table.entries()].find(([, it]) => it.v > 1) ?? [];
     if (pk !== undefined && item !== undefined) {
       const old = JSON.stringify({ ...item, v: item.v - 1, n: -1 });
-      const value = scenario === 'versioned+leases' || scenario.startsWith('kinesis-versioned') || scenario === 'versioned-tombstone+leases' ? valueEnvelope(String(item.v - 1), old) : old;
+      const value = scenario.startsWith('versioned') || scenario.startsWith('kinesis-versioned') ? valueEnvelope(String(item.v - 1), old) : old;
       await adapter.execute([{ kind: 'set', key: `${prefix}${pk}`, value }]);
     }
   }
 
-  const monitor = options.afterDrain ? await options.afterDrain({ adapter, rules: rulesFor(scenario, prefix), kinesis, shards: queues, table }) : undefined;
+  const monitor = options.afterDrain ? await options.afterDrain({ adapter, rules: rulesFor(scenario, prefix, sharedKeys > 0), kinesis, shards: queues, table }) : undefined;
 
-  // The check: every cached value must equal the table's current item.
-  let stale = 0;
-  const examples: { key: string; cached: unknown; table: unknown }[] = [];
-  for (let i = 0; i < items; i++) {
-    const pk = `item-${i}`;
-    const key = `${prefix}${pk}`;
+  /** The cached item under `key`; undefined for a miss, a tombstone or a lease. */
+  const cachedItem = async (key: string): Promise<TableItem | undefined> => {
     let stored: string | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -467,14 +508,37 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
         if (attempt >= 5) throw error;
       }
     }
-    if (stored === undefined) continue;
+    if (stored === undefined) return undefined;
     const entry = decodeEnvelope(stored);
-    if (entry.kind !== 'value' && entry.kind !== 'plain') continue; // tombstones and leases are misses
-    const cached = JSON.parse(entry.payload) as TableItem;
+    if (entry.kind !== 'value' && entry.kind !== 'plain') return undefined; // tombstones and leases are misses
+    return JSON.parse(entry.payload) as TableItem;
+  };
+  const same = (a: TableItem, b: TableItem | undefined) => b !== undefined && a.pk === b.pk && a.v === b.v && a.n === b.n;
+
+  // The check: every cached value must equal the table's current item.
+  let stale = 0;
+  const examples: { key: string; cached: unknown; table: unknown }[] = [];
+  for (let i = 0; i < items; i++) {
+    const pk = `item-${i}`;
+    const key = `${prefix}${pk}`;
+    const cached = await cachedItem(key);
+    if (cached === undefined) continue;
     const current = table.get(pk);
-    if (current === undefined || cached.v !== current.v || cached.n !== current.n) {
+    if (!same(cached, current)) {
       stale++;
       if (examples.length < 5) examples.push({ key, cached, table: current ?? null });
+    }
+  }
+  // Shared keys: the value the last record for the key, in stream order, leaves there.
+  let sharedStale = 0;
+  for (let g = 0; g < sharedKeys; g++) {
+    const key = `${prefix}grp:${g}`;
+    const cached = await cachedItem(key);
+    if (cached === undefined) continue;
+    const expected = sharedTruth.get(g);
+    if (!same(cached, expected)) {
+      sharedStale++;
+      if (examples.length < 5) examples.push({ key, cached, table: expected ?? null });
     }
   }
 
@@ -492,6 +556,7 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     duplicateBatches,
     items,
     stale,
+    sharedStale,
     staleReads,
     cacheErrors: cacheErrors + readerCacheErrors,
     examples,

@@ -18,6 +18,9 @@ interface Args {
   scenarios: Scenario[];
   items: number;
   concurrency: number;
+  shards: number;
+  parallelization: number;
+  sharedKeys: number;
   seed: number;
   json: boolean;
   monitor: boolean;
@@ -25,7 +28,9 @@ interface Args {
 }
 
 function parse(argv: readonly string[]): Args {
-  const args: Args = { ops: 100_000, backends: ['memory'], scenarios: [...SCENARIOS], items: 500, concurrency: 64, seed: 1, json: false, monitor: false, plantStale: false };
+  const args: Args = {
+    ops: 100_000, backends: ['memory'], scenarios: [...SCENARIOS], items: 500, concurrency: 64, shards: 4, parallelization: 1, sharedKeys: 0, seed: 1, json: false, monitor: false, plantStale: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1] ?? '';
@@ -51,6 +56,15 @@ function parse(argv: readonly string[]): Args {
       case '--concurrency':
         args.concurrency = Number(take());
         break;
+      case '--shards':
+        args.shards = Number(take());
+        break;
+      case '--parallelization':
+        args.parallelization = Number(take());
+        break;
+      case '--shared-keys':
+        args.sharedKeys = Number(take());
+        break;
       case '--seed':
         args.seed = Number(take());
         break;
@@ -64,12 +78,18 @@ function parse(argv: readonly string[]): Args {
         args.plantStale = true;
         break;
       default:
-        throw new Error(`unknown option ${String(flag)}; use --ops N --backend memory|redis|redis-cluster|memcached|all [--scenarios a,b] [--items N] [--concurrency N] [--seed N] [--json] [--monitor] [--plant-stale]`);
+        throw new Error(
+          `unknown option ${String(flag)}; use --ops N --backend memory|redis|redis-cluster|memcached|all [--scenarios a,b] [--items N] [--concurrency N] [--shards N] [--parallelization 1-10] [--shared-keys N] [--seed N] [--json] [--monitor] [--plant-stale]`,
+        );
     }
   }
   for (const b of args.backends) if (!BACKENDS.includes(b)) throw new Error(`unknown backend ${b}; one of ${BACKENDS.join(', ')}, all`);
   for (const s of args.scenarios) if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s}; one of ${SCENARIOS.join(', ')}`);
   if (!Number.isInteger(args.ops) || args.ops <= 0) throw new Error('--ops must be a positive integer');
+  if (!Number.isInteger(args.shards) || args.shards <= 0) throw new Error('--shards must be a positive integer');
+  // Lambda's ParallelizationFactor range.
+  if (!Number.isInteger(args.parallelization) || args.parallelization < 1 || args.parallelization > 10) throw new Error('--parallelization must be an integer from 1 to 10');
+  if (!Number.isInteger(args.sharedKeys) || args.sharedKeys < 0) throw new Error('--shared-keys must be a non-negative integer');
   return args;
 }
 
@@ -133,12 +153,15 @@ export async function main(argv: readonly string[]): Promise<number> {
           ops: args.ops,
           items: args.items,
           concurrency: args.concurrency,
+          shards: args.shards,
+          parallelization: args.parallelization,
+          sharedKeys: args.sharedKeys,
           seed: args.seed,
           onProgress: () => process.stderr.write('.'),
           plantStale: args.plantStale,
           ...(args.monitor ? { afterDrain: (run: DrainedRun) => monitorDrainedRun(run) } : {}),
         });
-        process.stderr.write(` ${report.staleReads} stale reads, ${report.stale} stale at end, ${report.cacheErrors} cache errors, in ${report.seconds} s (ops ${report.phases.opsSeconds} s, drain ${report.phases.drainSeconds} s)\n`);
+        process.stderr.write(` ${report.staleReads} stale reads, ${report.stale} stale at end, ${report.sharedStale} shared keys stale, ${report.cacheErrors} cache errors, in ${report.seconds} s (ops ${report.phases.opsSeconds} s, drain ${report.phases.drainSeconds} s)\n`);
         rows.push({ ...report, adapter: backend });
       }
     } finally {
@@ -150,14 +173,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (args.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
   else {
     const lines = [
-      '| backend | scenario | ops | reads | cache hits | writes | stream records | deliveries | injected failures | replays | stale reads | stale at end | seconds |',
-      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| backend | scenario | ops | reads | cache hits | writes | stream records | deliveries | injected failures | replays | stale reads | stale at end | shared keys stale | seconds |',
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ];
     for (const r of rows) {
-      if ('skipped' in r) lines.push(`| ${r.adapter} | ${r.scenario} | skipped: ${r.skipped} | | | | | | | | | | |`);
+      if ('skipped' in r) lines.push(`| ${r.adapter} | ${r.scenario} | skipped: ${r.skipped} | | | | | | | | | | | |`);
       else {
         lines.push(
-          `| ${r.adapter} | ${r.scenario} | ${r.ops} | ${r.reads} | ${r.hits} | ${r.writes} | ${r.streamRecords} | ${r.deliveries} | ${r.injectedFailures} | ${r.replays} | **${r.staleReads}** | **${r.stale}** | ${r.seconds} |`,
+          `| ${r.adapter} | ${r.scenario} | ${r.ops} | ${r.reads} | ${r.hits} | ${r.writes} | ${r.streamRecords} | ${r.deliveries} | ${r.injectedFailures} | ${r.replays} | **${r.staleReads}** | **${r.stale}** | **${r.sharedStale}** | ${r.seconds} |`,
         );
       }
     }

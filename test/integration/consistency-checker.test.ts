@@ -27,6 +27,34 @@ describe('consistency checker', () => {
     expect(naive.staleReads).toBeGreaterThan(0);
   });
 
+  describe('ParallelizationFactor: one shard, batches in flight per lane, keys shared across items', () => {
+    const run = (scenario: Scenario, parallelization: number) =>
+      runConsistencyCheck({ adapter: memoryAdapter(), scenario, ops: 20_000, items: 100, shards: 1, parallelization, sharedKeys: 20, seed: 1 });
+
+    it('leaves invalidate and versioned by sequence number correct on shared keys at factor 4', async () => {
+      for (const scenario of ['invalidate+leases', 'versioned+leases', 'versioned-tombstone+leases'] as const) {
+        const report = await run(scenario, 4);
+        expect(report.injectedFailures, scenario).toBeGreaterThan(0);
+        expect([report.stale, report.sharedStale, report.staleReads], scenario).toEqual([0, 0, 0]);
+      }
+    }, 60_000);
+
+    it('lets write-through leave an older item in a shared key at factor 4, never at factor 1', async () => {
+      const serial = await run('naive-write-through', 1);
+      expect([serial.stale, serial.sharedStale]).toEqual([0, 0]);
+      const parallel = await run('naive-write-through', 4);
+      expect(parallel.stale).toBe(0);
+      expect(parallel.sharedStale).toBeGreaterThan(0);
+      expect(parallel.examples.some((example) => example.key.includes(':grp:'))).toBe(true);
+    }, 60_000);
+
+    it('finds versions by attribute not comparable across items, even at factor 1', async () => {
+      const serial = await run('versioned-attribute+leases', 1);
+      expect(serial.stale).toBe(0);
+      expect(serial.sharedStale).toBeGreaterThan(0);
+    }, 60_000);
+  });
+
   for (const backend of ['memory', 'redis', 'redis-cluster', 'memcached'] as const satisfies readonly Backend[]) {
     describe(backend, () => {
       let adapter: CacheAdapter;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { TEMPLATES } from '../../scripts/example-code-params.mjs';
 import { EXAMPLES } from '../../scripts/package-example.mjs';
 import { checkTemplate } from '../helpers/cfn-check.js';
 import {
@@ -69,11 +70,13 @@ describe.each(STACKS)('$file', ({ file, handler, cachePorts }) => {
     expect(template['Transform']).toBeUndefined();
   });
 
-  it('points Code at the zip the package script builds for its handler', () => {
+  it('takes Code from the S3 bucket and key parameters that the code-params script prints for its handler zip', () => {
     const fn = only(template, 'AWS::Lambda::Function');
     const built = EXAMPLES.find((example) => example.entry === handler);
     expect(built).toBeDefined();
-    expect(fn.properties['Code']).toBe(built?.zip);
+    expect(TEMPLATES[built?.zip ?? '']).toBe(file);
+    expect(fn.properties['Code']).toEqual({ S3Bucket: { Ref: 'CodeS3Bucket' }, S3Key: { Ref: 'CodeS3Key' } });
+    for (const name of ['CodeS3Bucket', 'CodeS3Key']) expect(parameter(template, name)['Default'], `${name} has no default`).toBeUndefined();
   });
 
   it('creates the table on demand, with a NEW_AND_OLD_IMAGES stream, PITR, encryption and optional TTL', () => {
@@ -95,7 +98,8 @@ describe.each(STACKS)('$file', ({ file, handler, cachePorts }) => {
     expect(p['FunctionResponseTypes']).toEqual(['ReportBatchItemFailures']);
     expect(p['BisectBatchOnFunctionError']).toBe(true);
     expect(p['StartingPosition']).toBe('TRIM_HORIZON');
-    expect(p['ParallelizationFactor']).toBe(1);
+    const parallelization = boundedParameter(template, p['ParallelizationFactor']);
+    expect(parallelization).toMatchObject({ Default: 1, MinValue: 1, MaxValue: 10 });
 
     // -1 means "forever" for both settings; the parameters must not allow it.
     const retries = boundedParameter(template, p['MaximumRetryAttempts']);
@@ -105,6 +109,8 @@ describe.each(STACKS)('$file', ({ file, handler, cachePorts }) => {
     const age = boundedParameter(template, p['MaximumRecordAgeInSeconds']);
     expect(age['MinValue']).toBeGreaterThanOrEqual(60);
     expect(age['MaxValue']).toBeLessThanOrEqual(604_800);
+    // The stream keeps records 24 hours: a larger maximum age never applies.
+    expect(age['MaxValue']).toBeLessThanOrEqual(86_400);
     // Well inside the stream's 24-hour retention, so operators can still read failed records.
     expect(Number(age['Default'])).toBeLessThanOrEqual(6 * 3600);
 
