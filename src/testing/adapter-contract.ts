@@ -18,6 +18,7 @@ export type ContractTestApi = Pick<typeof Vitest, 'it' | 'expect' | 'beforeAll' 
 
 /** What {@link adapterContract} runs against: the adapter under test and how to observe and stop its backend. */
 export interface ContractHarness {
+  /** The adapter under test; the suite closes it after the last test, before `stop`. */
   readonly adapter: CacheAdapter;
   /**
    * Seconds left before `key` expires as the server reports it (`undefined`: no expiry or
