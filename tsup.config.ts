@@ -7,6 +7,8 @@ export default defineConfig({
     redis: 'src/adapters/redis/index.ts',
     memcached: 'src/adapters/memcached/index.ts',
     local: 'src/local/index.ts',
+    'adapter-kit': 'src/adapter-kit.ts',
+    testing: 'src/testing/index.ts',
     cli: 'src/cli/index.ts',
   },
   format: ['esm', 'cjs'],
@@ -17,5 +19,5 @@ export default defineConfig({
   platform: 'node',
   splitting: true,
   treeshake: true,
-  external: ['ioredis', 'memjs', '@aws-sdk/client-dynamodb', '@aws-sdk/client-dynamodb-streams'],
+  external: ['vitest', 'ioredis', 'memjs', '@aws-sdk/client-dynamodb', '@aws-sdk/client-dynamodb-streams'],
 });

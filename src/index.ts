@@ -1,30 +1,33 @@
 /**
  * ddb-cache-sync: keep Redis/Valkey and Memcached caches correct in front of DynamoDB by
- * consuming DynamoDB Streams in AWS Lambda. This entry holds the core, the Lambda handler and
- * the in-memory adapter; Redis and Memcached adapters live in `ddb-cache-sync/redis` and
- * `ddb-cache-sync/memcached` so importing this never loads their clients.
+ * consuming DynamoDB Streams in AWS Lambda. This entry is the application's API: the handler
+ * factories, rules, the reader, errors, codecs and the in-memory adapter. Redis and Memcached
+ * adapters live in `ddb-cache-sync/redis` and `ddb-cache-sync/memcached` so importing this never
+ * loads their clients; what only adapter authors need is in `ddb-cache-sync/adapter-kit`, and
+ * the adapter contract suite in `ddb-cache-sync/testing`.
  *
  * @module
  */
 export { memoryAdapter, type MemoryAdapter, type MemoryAdapterOptions } from './adapters/memory/index.js';
 export { exactNumber } from './core/attributes.js';
 export { dynamodbCodec, jsonCodec } from './core/codecs.js';
-export {
-  supportsVersioned,
-  type AdapterCapabilities,
-  type AnyCacheCommand,
-  type CacheAdapter,
-  type CacheCommand,
-  type CacheCommandKind,
-  type CommandResult,
-  type DeleteCommand,
-  type DeleteVersionedCommand,
-  type FillOptions,
-  type LeaseOutcome,
-  type SetCommand,
-  type SetVersionedCommand,
-  type VersionedCacheAdapter,
-  type VersionedCommand,
+// The command and adapter types stay here because the handler's `adapter` option and
+// `planCommands`' result name them; the adapter kit re-exports them for adapter authors.
+export type {
+  AdapterCapabilities,
+  AnyCacheCommand,
+  CacheAdapter,
+  CacheCommand,
+  CacheCommandKind,
+  CommandResult,
+  DeleteCommand,
+  DeleteVersionedCommand,
+  FillOptions,
+  LeaseOutcome,
+  SetCommand,
+  SetVersionedCommand,
+  VersionedCacheAdapter,
+  VersionedCommand,
 } from './core/commands.js';
 export {
   compileRules,
@@ -38,18 +41,7 @@ export {
   type SkipReason,
 } from './core/plan.js';
 export type { AttributeMap, AttributeValue, Codec, CodecName, Item, Rule, RuleContext, Strategy, TtlDeletes, VersionSource } from './core/rules.js';
-export {
-  compareVersions,
-  decodeEnvelope,
-  deleteVersionedTransition,
-  ENVELOPE_MARK,
-  ENVELOPE_SEPARATOR,
-  fillTransition,
-  leaseTransition,
-  setVersionedTransition,
-  type Envelope,
-  type Transition,
-} from './core/versioned.js';
+export { decodeEnvelope, type Envelope } from './core/versioned.js';
 export { CasContentionError } from './core/versioned-cas.js';
 export { createCacheReader, type CacheReader, type CacheReaderOptions, type LoadOptions } from './reader/index.js';
 export { createKinesisStreamHandler, createKinesisStreamProcessor, type KinesisStreamHandler } from './lambda/kinesis.js';

@@ -73,7 +73,7 @@ export function leaseEnvelope(floor: string | undefined, deadlineMs: number, tok
 }
 
 /**
- * Decode a stored string. Anything that does not start with {@link ENVELOPE_MARK}, or that is
+ * Decode a stored string. Anything that does not start with U+001E (`ENVELOPE_MARK`), or that is
  * not a well-formed envelope, is a `plain` value (so a damaged envelope is never mistaken for
  * a version and never blocks a newer write).
  *

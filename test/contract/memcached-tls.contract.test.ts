@@ -1,11 +1,11 @@
-import { describe } from 'vitest';
+import * as vitest from 'vitest';
 import { memcachedAdapter, memcachedKey } from '../../src/adapters/memcached/index.js';
+import { adapterContract } from '../../src/testing/index.js';
 import { memcachedTtl, startMemcached } from '../helpers/memcached-servers.js';
 import { createTestCertificates } from '../helpers/tls-certs.js';
-import { adapterContract } from './adapter-contract.js';
 
-describe('memcachedAdapter contract (TLS-only server, tls option)', () => {
-  adapterContract(async () => {
+vitest.describe('memcachedAdapter contract (TLS-only server, tls option)', () => {
+  adapterContract(vitest, async () => {
     const certs = await createTestCertificates();
     try {
       const memcached = await startMemcached({ maxItemSize: 1024, tls: { certFile: certs.certFile, keyFile: certs.keyFile } });

@@ -1,13 +1,13 @@
-import { describe } from 'vitest';
+import * as vitest from 'vitest';
 import { memcachedAdapter, memcachedKey } from '../../src/adapters/memcached/index.js';
+import { adapterContract } from '../../src/testing/index.js';
 import { memcachedTtl, startMemcached, startMemcachedPool } from '../helpers/memcached-servers.js';
-import { adapterContract } from './adapter-contract.js';
 
 // A 1 KiB item size limit keeps the refused command small; the contract's values all fit.
 const MAX_ITEM_SIZE = 1024;
 
-describe('memcachedAdapter contract (one server, created client)', () => {
-  adapterContract(async () => {
+vitest.describe('memcachedAdapter contract (one server, created client)', () => {
+  adapterContract(vitest, async () => {
     const memcached = await startMemcached({ maxItemSize: MAX_ITEM_SIZE });
     const adapter = memcachedAdapter({ servers: memcached.servers });
     return {
@@ -21,8 +21,8 @@ describe('memcachedAdapter contract (one server, created client)', () => {
   });
 });
 
-describe('memcachedAdapter contract (three servers)', () => {
-  adapterContract(async () => {
+vitest.describe('memcachedAdapter contract (three servers)', () => {
+  adapterContract(vitest, async () => {
     const pool = await startMemcachedPool(3, { maxItemSize: MAX_ITEM_SIZE });
     const adapter = memcachedAdapter({ servers: pool.servers });
     return {

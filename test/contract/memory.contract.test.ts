@@ -1,9 +1,9 @@
-import { describe } from 'vitest';
+import * as vitest from 'vitest';
 import { memoryAdapter } from '../../src/adapters/memory/index.js';
-import { adapterContract } from './adapter-contract.js';
+import { adapterContract } from '../../src/testing/index.js';
 
-describe('memoryAdapter contract', () => {
-  adapterContract(async () => {
+vitest.describe('memoryAdapter contract', () => {
+  adapterContract(vitest, async () => {
     const adapter = memoryAdapter();
     return { adapter, ttlOf: async (key) => adapter.ttl(key), stop: async () => {} };
   });

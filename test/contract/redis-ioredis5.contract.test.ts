@@ -2,10 +2,10 @@
 // ioredis 5 (installed as the dev alias `ioredis5`), which speaks RESP2 and has no HELLO
 // negotiation, on a standalone server and a 3-node cluster.
 import { Cluster, Redis } from 'ioredis5';
-import { describe } from 'vitest';
+import * as vitest from 'vitest';
 import { redisAdapter } from '../../src/adapters/redis/index.js';
+import { adapterContract } from '../../src/testing/index.js';
 import { startRedis, startRedisCluster } from '../helpers/redis-servers.js';
-import { adapterContract } from './adapter-contract.js';
 
 function ttlVia(client: Redis | Cluster) {
   return async (key: string) => {
@@ -14,8 +14,8 @@ function ttlVia(client: Redis | Cluster) {
   };
 }
 
-describe('redisAdapter contract: ioredis 5 Redis client', () => {
-  adapterContract(async () => {
+vitest.describe('redisAdapter contract: ioredis 5 Redis client', () => {
+  adapterContract(vitest, async () => {
     const server = await startRedis();
     const client = new Redis(server.port, server.host, { commandTimeout: 5_000, maxRetriesPerRequest: 1 });
     return {
@@ -29,8 +29,8 @@ describe('redisAdapter contract: ioredis 5 Redis client', () => {
   });
 });
 
-describe('redisAdapter contract: ioredis 5 Cluster client', () => {
-  adapterContract(async () => {
+vitest.describe('redisAdapter contract: ioredis 5 Cluster client', () => {
+  adapterContract(vitest, async () => {
     const cluster = await startRedisCluster({ nodes: 3 });
     const client = new Cluster([...cluster.nodes], { redisOptions: { commandTimeout: 5_000, maxRetriesPerRequest: 1 } });
     return {

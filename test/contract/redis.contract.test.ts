@@ -1,9 +1,9 @@
 import { Cluster, Redis } from 'ioredis';
-import { describe } from 'vitest';
+import * as vitest from 'vitest';
 import { redisAdapter } from '../../src/adapters/redis/index.js';
+import { adapterContract } from '../../src/testing/index.js';
 import { adapterAclRules } from '../helpers/redis-acl.js';
 import { startRedis, startRedisCluster } from '../helpers/redis-servers.js';
-import { adapterContract } from './adapter-contract.js';
 
 const USER = 'contract';
 const PASSWORD = 'contract-pw';
@@ -22,8 +22,8 @@ function ttlVia(client: Redis | Cluster) {
   };
 }
 
-describe('redisAdapter contract: standalone, url, ACL user', () => {
-  adapterContract(async () => {
+vitest.describe('redisAdapter contract: standalone, url, ACL user', () => {
+  adapterContract(vitest, async () => {
     const server = await startRedis({ aclUsers: [{ name: USER, password: PASSWORD, rules: adapterAclRules('contract:*') }] });
     const raw = new Redis(server.port, server.host);
     const adapter = redisAdapter({ url: `redis://${USER}:${PASSWORD}@${server.host}:${server.port}`, commandTimeoutMs });
@@ -39,8 +39,8 @@ describe('redisAdapter contract: standalone, url, ACL user', () => {
   });
 });
 
-describe('redisAdapter contract: standalone, a client the user built', () => {
-  adapterContract(async () => {
+vitest.describe('redisAdapter contract: standalone, a client the user built', () => {
+  adapterContract(vitest, async () => {
     const server = await startRedis();
     const client = new Redis(server.port, server.host, { commandTimeout: 5_000, maxRetriesPerRequest: 1 });
     const adapter = redisAdapter({ client });
@@ -56,8 +56,8 @@ describe('redisAdapter contract: standalone, a client the user built', () => {
   });
 });
 
-describe('redisAdapter contract: 3-node cluster, url, ACL user', () => {
-  adapterContract(async () => {
+vitest.describe('redisAdapter contract: 3-node cluster, url, ACL user', () => {
+  adapterContract(vitest, async () => {
     const cluster = await startRedisCluster({ nodes: 3 });
     for (const port of cluster.ports) {
       const reply = await cluster.cli(port, 'ACL', 'SETUSER', USER, 'on', `>${PASSWORD}`, ...adapterAclRules('contract:*'));
@@ -80,8 +80,8 @@ describe('redisAdapter contract: 3-node cluster, url, ACL user', () => {
   });
 });
 
-describe('redisAdapter contract: TLS with an ACL user', () => {
-  adapterContract(async () => {
+vitest.describe('redisAdapter contract: TLS with an ACL user', () => {
+  adapterContract(vitest, async () => {
     const server = await startRedis({
       tls: true,
       aclUsers: [{ name: USER, password: PASSWORD, rules: adapterAclRules('contract:*') }],

@@ -1,12 +1,24 @@
 /**
- * The one suite of adapter behaviour every backend runs against a real server
- * (memory runs it in-process). Call `adapterContract` inside a `describe`.
+ * The one suite of adapter behaviour every backend runs against a real server (memory runs it
+ * in-process), shipped so third-party adapters run the same cases.
+ *
+ * The suite takes vitest's functions as an argument instead of importing vitest, so loading
+ * this entry never loads a test runner, and the caller's own vitest (an optional peer of this
+ * subpath only) runs the tests.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { supportsVersioned, type AnyCacheCommand, type CacheAdapter, type CacheCommand, type VersionedCacheAdapter } from '../../src/core/commands.js';
-import { decodeEnvelope } from '../../src/core/versioned.js';
+import type * as Vitest from 'vitest';
+import { supportsVersioned, type AnyCacheCommand, type CacheAdapter, type CacheCommand, type VersionedCacheAdapter } from '../core/commands.js';
+import { decodeEnvelope } from '../core/versioned.js';
 
+/**
+ * The vitest functions the suite calls: pass `import * as vitest from 'vitest'`, or an object
+ * with these four from your vitest.
+ */
+export type ContractTestApi = Pick<typeof Vitest, 'it' | 'expect' | 'beforeAll' | 'afterAll'>;
+
+/** What {@link adapterContract} runs against: the adapter under test and how to observe and stop its backend. */
 export interface ContractHarness {
+  /** The adapter under test; the suite closes it after the last test, before `stop`. */
   readonly adapter: CacheAdapter;
   /**
    * Seconds left before `key` expires as the server reports it (`undefined`: no expiry or
@@ -22,7 +34,29 @@ export interface ContractHarness {
   readonly stop: () => Promise<void>;
 }
 
-export function adapterContract(makeHarness: () => Promise<ContractHarness>): void {
+/**
+ * Registers the adapter contract's tests in the current `describe`: set, delete and read back,
+ * batch order on one key, TTLs in seconds, a 10,000-command batch, a refused command reported
+ * as failed while the rest of its batch applies, and, for adapters that declare
+ * `capabilities.versioned`, versioned commands and reader leases (others skip those with the
+ * reason). Keys are prefixed `contract:`; `makeHarness` runs once, before the first test.
+ *
+ * @example
+ * ```ts
+ * import * as vitest from 'vitest';
+ * import { adapterContract } from 'ddb-cache-sync/testing';
+ * import { myAdapter } from '../src/index.js';
+ *
+ * vitest.describe('myAdapter contract', () => {
+ *   adapterContract(vitest, async () => {
+ *     const server = await startMyServer();
+ *     return { adapter: myAdapter({ url: server.url }), stop: () => server.stop() };
+ *   });
+ * });
+ * ```
+ */
+export function adapterContract(vitest: ContractTestApi, makeHarness: () => Promise<ContractHarness>): void {
+  const { afterAll, beforeAll, expect, it } = vitest;
   let h: ContractHarness;
   let n = 0;
   // Fresh keys per test so tests never see each other's state on a shared server.
