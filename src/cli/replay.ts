@@ -25,8 +25,9 @@ const consoleIo: ReplayIo = {
 };
 
 /**
- * An event source the replay command understands. DynamoDB Streams today; a Kinesis Data
- * Streams source (records carrying DynamoDB change JSON in base64 `kinesis.data`) plugs in here.
+ * An event source the replay command understands. Only DynamoDB Streams events are replayed:
+ * Kinesis Data Streams events are handled on Lambda by `createKinesisStreamHandler`, but
+ * `replay` has no source for them yet (it would be one more entry in `sources`).
  */
 interface ReplaySource {
   /** Shown in output, e.g. `DynamoDB Streams`. */

@@ -225,14 +225,30 @@ describe('createStreamRunner against DynamoDB Local', () => {
   it('stops cleanly: nothing is delivered after stop() and waitForIdle refuses', async () => {
     const { name, streamArn } = await table();
     const seen: string[] = [];
-    const runner = createStreamRunner({ endpoint: ddb.endpoint, streamArn, handler: (e) => void seen.push(...pks(e.Records)) });
+    const runner = createStreamRunner({
+      endpoint: ddb.endpoint,
+      streamArn,
+      pollIntervalMs: 10,
+      handler: (e) => void seen.push(...pks(e.Records)),
+    });
     await runner.start();
     await put(name, 's1');
     await runner.waitForIdle();
     await runner.stop();
     await runner.stop(); // idempotent
     await put(name, 's2');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    // The event that bounds the wait: a second runner on the same stream delivers s2. Its second
+    // idle wait needs a read after a full 100 ms poll pause that began after s2 was readable: ten
+    // of the stopped runner's 10 ms polls, so a runner still reading would have delivered s2 too.
+    const witnessed: string[] = [];
+    const witness = track(
+      createStreamRunner({ endpoint: ddb.endpoint, streamArn, handler: (e) => void witnessed.push(...pks(e.Records)) }),
+    );
+    await witness.start();
+    await witness.waitForIdle();
+    await witness.waitForIdle();
+    expect(witnessed).toEqual(['s1', 's2']);
     expect(seen).toEqual(['s1']);
     await expect(runner.waitForIdle()).rejects.toThrow(/start\(\)/);
   });

@@ -3,7 +3,7 @@
  * `UNKNOWN_TO_SDK_VERSION` without a userIdentity. The runner must deliver them as Lambda
  * does: REMOVE by the DynamoDB service.
  */
-import { GetItemCommand, PutItemCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStreamRunner, type StreamRunner } from '../../src/local/stream-runner.js';
@@ -20,6 +20,19 @@ afterAll(async () => {
   await ddb?.stop();
 });
 
+/** Resolve with `event`, or reject with `message` if it has not happened after `ms`. */
+async function within(ms: number, event: Promise<void>, message: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  try {
+    await Promise.race([event, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 describe('Time to Live deletes from DynamoDB Local', () => {
   it('arrive as REMOVE with the DynamoDB service as userIdentity', async () => {
     const streamArn = await ddb.createTable({ name: 'Sessions' });
@@ -27,18 +40,25 @@ describe('Time to Live deletes from DynamoDB Local', () => {
       new UpdateTimeToLiveCommand({ TableName: 'Sessions', TimeToLiveSpecification: { Enabled: true, AttributeName: 'expiresAt' } }),
     );
     const records: DynamoDBRecord[] = [];
-    runner = createStreamRunner({ endpoint: ddb.endpoint, streamArn, handler: (e) => void records.push(...e.Records) });
+    let removeDelivered: () => void = () => undefined;
+    const removeSeen = new Promise<void>((resolve) => {
+      removeDelivered = resolve;
+    });
+    runner = createStreamRunner({
+      endpoint: ddb.endpoint,
+      streamArn,
+      handler: (e) => {
+        records.push(...e.Records);
+        if (e.Records.some((r) => r.eventName === 'REMOVE')) removeDelivered();
+      },
+    });
     await runner.start();
 
     const expired = Math.floor(Date.now() / 1000) - 60;
     await ddb.client.send(
       new PutItemCommand({ TableName: 'Sessions', Item: { pk: { S: 's1' }, expiresAt: { N: String(expired) } } }),
     );
-    const deadline = Date.now() + 60_000;
-    while ((await ddb.client.send(new GetItemCommand({ TableName: 'Sessions', Key: { pk: { S: 's1' } } }))).Item) {
-      if (Date.now() > deadline) throw new Error('DynamoDB Local did not run the Time to Live delete within 60 s');
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    await within(60_000, removeSeen, 'DynamoDB Local did not run the Time to Live delete, or the runner did not deliver it, within 60 s');
     await runner.waitForIdle();
 
     expect(records.map((r) => r.eventName)).toEqual(['INSERT', 'REMOVE']);
