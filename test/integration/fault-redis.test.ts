@@ -227,7 +227,6 @@ describe('Redis: a partition that heals after the adapter replaced its connectio
     expect((await processor.process(a)).batchItemFailures).toEqual([]);
     expect((await processor.process(event(modify(v('A'), v('B'))))).batchItemFailures).toEqual([]);
     await proxy.releaseHeld();
-    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 
   it('versioned rules refuse the late write: the cache keeps the newest value', async () => {
