@@ -14,34 +14,16 @@
  * @module
  */
 import { performance } from 'node:perf_hooks';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { Redis } from 'ioredis';
-import memjs from 'memjs';
-import { memcachedAdapter } from '../src/adapters/memcached/index.js';
-import { redisAdapter } from '../src/adapters/redis/index.js';
-import type { CacheAdapter, CacheCommand } from '../src/core/commands.js';
-import { planCommands } from '../src/core/plan.js';
-import { createStreamHandler } from '../src/lambda/handler.js';
+import type { CacheCommand } from '../src/core/commands.js';
 import { startMemcached } from '../test/helpers/memcached-servers.js';
 import { startRedis } from '../test/helpers/redis-servers.js';
 import type { ProxyCounts } from './lib/delay-proxy.js';
 import { startProxyInWorker, type WorkerProxy } from './lib/proxy.js';
 import { argValue, fmt, intArg, intListArg, machineInfo, median, printMachine, printTable, saveResult } from './lib/report.js';
-import {
-  ceilingMemcached,
-  ceilingRedis,
-  classicMemcachedHandler,
-  classicRedisHandler,
-  makeEvent,
-  naiveHandler,
-  plainCommands,
-  rules,
-} from './lib/workload.js';
+import { commandsOf, memcachedVariants, redisVariants, VARIANTS, type Variant, type VariantRunners } from './lib/variants.js';
+import { makeEvent } from './lib/workload.js';
 
-const VARIANTS = ['ours', 'ceiling', 'classic', 'naive'] as const;
-type Variant = (typeof VARIANTS)[number];
-type Runner = (event: DynamoDBStreamEvent, commands: readonly CacheCommand[]) => Promise<void>;
 /** Largest batch the naive port is timed on: beyond it one run takes many seconds per RTT. */
 const NAIVE_MAX = 1_000;
 /** One-way delay of the counting pass (RTT 200 ms): far longer than any pause of the client. */
@@ -49,67 +31,14 @@ const COUNTING_DELAY_MS = 100;
 /** The naive port is counted on a batch this small (it needs one RTT per record). */
 const NAIVE_COUNT_RECORDS = 20;
 
-const toPlain = (image: Record<string, unknown>) => unmarshall(image as Parameters<typeof unmarshall>[0]);
-
 interface Target {
   readonly name: 'redis' | 'memcached';
   /** Build the runners against a cache reachable on `port`. */
-  readonly runners: (port: number) => { runners: Record<Variant, Runner>; close: () => Promise<void> };
+  readonly runners: (port: number) => VariantRunners;
 }
 
-function oursRunner(adapter: CacheAdapter): Runner {
-  const handler = createStreamHandler({ adapter, rules, logger: false, metrics: false });
-  return async (event) => {
-    const { batchItemFailures } = await handler(event);
-    if (batchItemFailures.length > 0) throw new Error(`ours reported ${batchItemFailures.length} failures`);
-  };
-}
-
-const redisTarget: Target = {
-  name: 'redis',
-  runners: (port) => {
-    const adapter = redisAdapter({ url: `redis://127.0.0.1:${port}`, commandTimeoutMs: 30_000, connectTimeoutMs: 30_000 });
-    const ceilingClient = new Redis(port, '127.0.0.1');
-    const naiveClient = new Redis(port, '127.0.0.1');
-    return {
-      runners: {
-        ours: oursRunner(adapter),
-        ceiling: (_, commands) => ceilingRedis(ceilingClient, commands),
-        classic: classicRedisHandler(() => new Redis(port, '127.0.0.1')),
-        naive: naiveHandler(toPlain, (kind, key, value) => (kind === 'delete' ? naiveClient.del(key) : naiveClient.set(key, value, 'EX', 3600))),
-      },
-      close: async () => {
-        await adapter.close();
-        ceilingClient.disconnect();
-        naiveClient.disconnect();
-      },
-    };
-  },
-};
-
-const memcachedTarget: Target = {
-  name: 'memcached',
-  runners: (port) => {
-    const servers = `127.0.0.1:${port}`;
-    const adapter = memcachedAdapter({ servers, timeoutMs: 30_000, connectTimeoutMs: 30_000 });
-    const create = () => memjs.Client.create(servers, { expires: 0, timeout: 30 });
-    const ceilingClient = create();
-    const naiveClient = create();
-    return {
-      runners: {
-        ours: oursRunner(adapter),
-        ceiling: (_, commands) => ceilingMemcached(ceilingClient, commands),
-        classic: classicMemcachedHandler(create),
-        naive: naiveHandler(toPlain, (kind, key, value) => (kind === 'delete' ? naiveClient.delete(key) : naiveClient.set(key, value, { expires: 3600 }))),
-      },
-      close: async () => {
-        await adapter.close();
-        ceilingClient.close();
-        naiveClient.close();
-      },
-    };
-  },
-};
+const redisTarget: Target = { name: 'redis', runners: (port) => redisVariants(port) };
+const memcachedTarget: Target = { name: 'memcached', runners: (port) => memcachedVariants(`127.0.0.1:${port}`) };
 
 interface Batch {
   readonly size: number;
@@ -120,8 +49,7 @@ interface Batch {
 function batches(sizes: readonly number[]): Batch[] {
   return sizes.map((size) => {
     const event = makeEvent(size);
-    const commands = plainCommands(planCommands(event.Records, rules).flatMap((plan) => [...plan.commands]));
-    return { size, event, commands };
+    return { size, event, commands: commandsOf(event) };
   });
 }
 

@@ -13,36 +13,15 @@
 import { execFile } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { Redis } from 'ioredis';
-import memjs from 'memjs';
-import { memcachedAdapter } from '../src/adapters/memcached/index.js';
-import { redisAdapter } from '../src/adapters/redis/index.js';
-import type { CacheAdapter, CacheCommand } from '../src/core/commands.js';
 import { planCommands } from '../src/core/plan.js';
-import { createStreamHandler } from '../src/lambda/handler.js';
 import { startMemcached } from '../test/helpers/memcached-servers.js';
 import { startRedis } from '../test/helpers/redis-servers.js';
 import { fmt, intArg, intListArg, machineInfo, median, printMachine, printTable, range, saveResult } from './lib/report.js';
-import {
-  ceilingMemcached,
-  ceilingRedis,
-  classicMemcachedHandler,
-  classicRedisHandler,
-  makeEvent,
-  naiveHandler,
-  plainCommands,
-  rules,
-} from './lib/workload.js';
+import { commandsOf, memcachedVariants, redisVariants, type Runner, VARIANTS, type Variant } from './lib/variants.js';
+import { makeEvent, rules } from './lib/workload.js';
 
 const execFileAsync = promisify(execFile);
-const toPlain = (image: Record<string, unknown>) => unmarshall(image as Parameters<typeof unmarshall>[0]);
 const RECORDS_PER_TIMING = 10_000;
-
-const VARIANTS = ['ours', 'ceiling', 'classic', 'naive'] as const;
-type Variant = (typeof VARIANTS)[number];
-type Runner = (event: DynamoDBStreamEvent, commands: readonly CacheCommand[]) => Promise<void>;
 
 interface SizeResult {
   readonly size: number;
@@ -61,23 +40,6 @@ interface SizeResult {
 }
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
-
-function commandsOf(event: DynamoDBStreamEvent): CacheCommand[] {
-  return plainCommands(
-    planCommands(event.Records, rules).flatMap((plan) => {
-      if (plan.error) throw plan.error;
-      return [...plan.commands];
-    }),
-  );
-}
-
-function oursRunner(adapter: CacheAdapter): Runner {
-  const handler = createStreamHandler({ adapter, rules, logger: false, metrics: false });
-  return async (event) => {
-    const { batchItemFailures } = await handler(event);
-    if (batchItemFailures.length > 0) throw new Error(`ours reported ${batchItemFailures.length} failures`);
-  };
-}
 
 async function measure(
   label: string,
@@ -158,20 +120,10 @@ async function redisBenchmark(port: number, runs: number): Promise<number> {
 async function benchRedis(sizes: readonly number[], runs: number) {
   const server = await startRedis();
   try {
-    const adapter = redisAdapter({ url: server.url, commandTimeoutMs: 30_000 });
-    const ceilingClient = new Redis(server.port, server.host);
-    const naiveClient = new Redis(server.port, server.host);
-    const runners: Record<Variant, Runner> = {
-      ours: oursRunner(adapter),
-      ceiling: (_, commands) => ceilingRedis(ceilingClient, commands),
-      classic: classicRedisHandler(() => new Redis(server.port, server.host)),
-      naive: naiveHandler(toPlain, (kind, key, value) => (kind === 'delete' ? naiveClient.del(key) : naiveClient.set(key, value, 'EX', 3600))),
-    };
+    const { runners, close } = redisVariants(server.port, server.host);
     const results = await measure('redis', runners, sizes, runs);
     const serverLimit = await redisBenchmark(server.port, runs);
-    await adapter.close();
-    ceilingClient.disconnect();
-    naiveClient.disconnect();
+    await close();
     return { results, serverLimit };
   } finally {
     await server.stop();
@@ -181,20 +133,9 @@ async function benchRedis(sizes: readonly number[], runs: number) {
 async function benchMemcached(sizes: readonly number[], runs: number) {
   const pool = await startMemcached();
   try {
-    const adapter = memcachedAdapter({ servers: pool.servers, timeoutMs: 30_000 });
-    const create = () => memjs.Client.create(pool.servers, { expires: 0, timeout: 30 });
-    const ceilingClient = create();
-    const naiveClient = create();
-    const runners: Record<Variant, Runner> = {
-      ours: oursRunner(adapter),
-      ceiling: (_, commands) => ceilingMemcached(ceilingClient, commands),
-      classic: classicMemcachedHandler(create),
-      naive: naiveHandler(toPlain, (kind, key, value) => (kind === 'delete' ? naiveClient.delete(key) : naiveClient.set(key, value, { expires: 3600 }))),
-    };
+    const { runners, close } = memcachedVariants(pool.servers);
     const results = await measure('memcached', runners, sizes, runs);
-    await adapter.close();
-    ceilingClient.close();
-    naiveClient.close();
+    await close();
     return { results };
   } finally {
     await pool.stop();

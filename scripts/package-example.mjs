@@ -5,15 +5,10 @@
  *   dist-example/handler.zip            examples/handler/index.ts      (Valkey/Redis, stack.yaml)
  *   dist-example/handler-memcached.zip  examples/handler/memcached.ts  (stack-memcached.yaml)
  *
- * Each zip holds one minified `index.js` (handler `index.handler`). Choices:
- * - CommonJS, not ESM: ioredis and memjs are CommonJS and `require()` Node built-ins; bundled
- *   into an ESM file those calls fail at runtime ("Dynamic require ... is not supported").
- * - `@aws-sdk/client-*` stays external: the Lambda Node.js runtime ships SDK v3 clients.
- *   Utilities the library needs (`@aws-sdk/util-dynamodb`) are bundled, pinned to our version.
- * - The library is bundled from `src/` (no `npm run build` needed): `ddb-cache-sync` and its
- *   subpaths resolve to their TypeScript sources.
- * - The zip is deterministic (fixed timestamps), so `aws cloudformation package` uploads a
- *   new object only when the code changed.
+ * Each zip holds one minified `index.js` (handler `index.handler`), bundled from `src/` with the
+ * Lambda options of esbuild-options.mjs (CommonJS, `@aws-sdk/client-*` external). The zip is
+ * deterministic (fixed timestamps), so `aws cloudformation package` uploads a new object only
+ * when the code changed.
  *
  * Usage: node scripts/package-example.mjs [--out <dir>]
  *
@@ -24,15 +19,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { deflateRawSync } from 'node:zlib';
 import { build } from 'esbuild';
+import { lambdaBundleOptions } from './esbuild-options.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-
-/** Package subpaths -> source files, mirroring package.json `exports`. */
-const LIBRARY_SOURCES = {
-  'ddb-cache-sync': 'src/index.ts',
-  'ddb-cache-sync/redis': 'src/adapters/redis/index.ts',
-  'ddb-cache-sync/memcached': 'src/adapters/memcached/index.ts',
-};
 
 /** The handlers to package: source entry -> zip name. */
 export const EXAMPLES = [
@@ -40,38 +29,13 @@ export const EXAMPLES = [
   { entry: 'examples/handler/memcached.ts', zip: 'handler-memcached.zip' },
 ];
 
-const librarySourcePlugin = {
-  name: 'ddb-cache-sync-from-source',
-  setup(builder) {
-    builder.onResolve({ filter: /^ddb-cache-sync(\/.*)?$/ }, (args) => {
-      const source = LIBRARY_SOURCES[args.path];
-      if (source === undefined) return { errors: [{ text: `unknown ddb-cache-sync subpath ${args.path}` }] };
-      return { path: join(root, source) };
-    });
-  },
-};
-
 /**
  * Bundle one handler to a single CommonJS string.
  * @param {string} entry path of the handler source, relative to the repository root
  * @returns {Promise<string>}
  */
 export async function bundleHandler(entry) {
-  const result = await build({
-    entryPoints: [join(root, entry)],
-    bundle: true,
-    write: false,
-    platform: 'node',
-    target: 'node22',
-    format: 'cjs',
-    minify: true,
-    legalComments: 'none',
-    // Clients come from the runtime; small utilities such as @aws-sdk/util-dynamodb are
-    // bundled: the runtime's SDK copy may be older than the version this library needs.
-    external: ['@aws-sdk/client-*'],
-    plugins: [librarySourcePlugin],
-    logLevel: 'warning',
-  });
+  const result = await build({ ...lambdaBundleOptions(root, entry), logLevel: 'warning' });
   const [file] = result.outputFiles;
   if (file === undefined) throw new Error(`esbuild produced no output for ${entry}`);
   return file.text;
@@ -97,6 +61,26 @@ const DOS_TIME = 0;
 const DOS_DATE = (0 << 9) | (1 << 5) | 1;
 
 /**
+ * Write the fields the local file header and the central directory header share, in the same
+ * order in both, starting at `at` (4 in a local header, 6 in a central one).
+ * @param {Buffer} header
+ * @param {number} at
+ * @param {{ crc: number, compressedSize: number, size: number, nameLength: number }} entry
+ */
+function writeSharedFields(header, at, { crc, compressedSize, size, nameLength }) {
+  header.writeUInt16LE(20, at); // version needed: 2.0 (deflate)
+  header.writeUInt16LE(0x0800, at + 2); // flags: UTF-8 names
+  header.writeUInt16LE(8, at + 4); // method: deflate
+  header.writeUInt16LE(DOS_TIME, at + 6);
+  header.writeUInt16LE(DOS_DATE, at + 8);
+  header.writeUInt32LE(crc, at + 10);
+  header.writeUInt32LE(compressedSize, at + 14);
+  header.writeUInt32LE(size, at + 18);
+  header.writeUInt16LE(nameLength, at + 22);
+  header.writeUInt16LE(0, at + 24); // extra field length
+}
+
+/**
  * Build a zip archive.
  * @param {{ name: string, data: Uint8Array }[]} files
  * @returns {Buffer}
@@ -108,34 +92,16 @@ export function zip(files) {
   for (const { name, data } of files) {
     const nameBytes = Buffer.from(name, 'utf8');
     const compressed = deflateRawSync(data, { level: 9 });
-    const crc = crc32(data);
+    const entry = { crc: crc32(data), compressedSize: compressed.length, size: data.length, nameLength: nameBytes.length };
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0); // local file header signature
-    local.writeUInt16LE(20, 4); // version needed: 2.0 (deflate)
-    local.writeUInt16LE(0x0800, 6); // flags: UTF-8 names
-    local.writeUInt16LE(8, 8); // method: deflate
-    local.writeUInt16LE(DOS_TIME, 10);
-    local.writeUInt16LE(DOS_DATE, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(compressed.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(nameBytes.length, 26);
-    local.writeUInt16LE(0, 28); // extra field length
+    writeSharedFields(local, 4, entry);
     locals.push(local, nameBytes, compressed);
 
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0); // central directory header signature
     central.writeUInt16LE((3 << 8) | 20, 4); // made by: Unix, spec 2.0 (so the mode below counts)
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0x0800, 8);
-    central.writeUInt16LE(8, 10);
-    central.writeUInt16LE(DOS_TIME, 12);
-    central.writeUInt16LE(DOS_DATE, 14);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(compressed.length, 20);
-    central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(nameBytes.length, 28);
-    central.writeUInt16LE(0, 30); // extra
+    writeSharedFields(central, 6, entry);
     central.writeUInt16LE(0, 32); // comment
     central.writeUInt16LE(0, 34); // disk number
     central.writeUInt16LE(0, 36); // internal attributes

@@ -5,9 +5,10 @@
  *
  * @module
  */
-import { join, relative, resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { build } from 'esbuild';
+import { lambdaBundleOptions } from '../../scripts/esbuild-options.mjs';
 
 /** The repository root, from this file's place (works bundled into .tmp/bench too). */
 function findRoot(): string {
@@ -46,25 +47,6 @@ export interface Bundle {
   readonly bytesByPackage: Readonly<Record<string, number>>;
 }
 
-const LIBRARY_SOURCES: Record<string, string> = {
-  'ddb-cache-sync': 'src/index.ts',
-  'ddb-cache-sync/redis': 'src/adapters/redis/index.ts',
-  'ddb-cache-sync/memcached': 'src/adapters/memcached/index.ts',
-};
-
-function librarySource(root: string): Plugin {
-  return {
-    name: 'ddb-cache-sync-from-source',
-    setup(builder) {
-      builder.onResolve({ filter: /^ddb-cache-sync(\/.*)?$/ }, (args) => {
-        const source = LIBRARY_SOURCES[args.path];
-        if (source === undefined) return { errors: [{ text: `unknown ddb-cache-sync subpath ${args.path}` }] };
-        return { path: join(root, source) };
-      });
-    },
-  };
-}
-
 function packageOf(input: string): string {
   const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
   if (match?.[1]) return match[1];
@@ -73,21 +55,7 @@ function packageOf(input: string): string {
 
 /** Bundle one of {@link BUNDLES} in memory. */
 export async function bundle(name: BundleName, root = findRoot()): Promise<Bundle> {
-  const result = await build({
-    entryPoints: [join(root, BUNDLES[name])],
-    absWorkingDir: root,
-    bundle: true,
-    write: false,
-    platform: 'node',
-    target: 'node22',
-    format: 'cjs',
-    minify: true,
-    legalComments: 'none',
-    metafile: true,
-    external: ['@aws-sdk/client-*'],
-    plugins: [librarySource(root)],
-    logLevel: 'silent',
-  });
+  const result = await build({ ...lambdaBundleOptions(root, BUNDLES[name]), metafile: true, logLevel: 'silent' });
   const [file] = result.outputFiles;
   if (file === undefined) throw new Error(`esbuild produced no output for ${name}`);
   const output = Object.values(result.metafile.outputs)[0];

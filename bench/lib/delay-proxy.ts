@@ -18,6 +18,7 @@
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { listenOnLoopback, proxySockets } from '../../test/helpers/proxy-sockets.js';
 
 const HOST = '127.0.0.1';
 
@@ -134,15 +135,14 @@ export async function startDelayProxy(options: DelayProxyOptions): Promise<Delay
   const rtt = 2 * delay;
   let counts = zero();
   let zeroedAt = performance.now();
-  const sockets = new Set<Socket>();
+  const sockets = proxySockets();
 
   const server: Server = createServer((client) => {
     counts.connections++;
     client.setNoDelay(true);
     const upstream = connect({ host: options.targetHost ?? HOST, port: options.targetPort });
     upstream.setNoDelay(true);
-    sockets.add(client);
-    sockets.add(upstream);
+    const drop = sockets.pair(client, upstream);
 
     // Flight detection state for this connection.
     let repliedSinceLastRequest = true;
@@ -174,37 +174,22 @@ export async function startDelayProxy(options: DelayProxyOptions): Promise<Delay
     });
     client.on('end', () => toServer.end());
     upstream.on('end', () => toClient.end());
-    const drop = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
     client.on('error', drop);
     upstream.on('error', drop);
-    client.on('close', () => sockets.delete(client));
-    upstream.on('close', () => sockets.delete(upstream));
+    // A closed side is forgotten alone: the other may still be flushing a half-closed stream.
+    client.on('close', () => sockets.forget(client));
+    upstream.on('close', () => sockets.forget(upstream));
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port: 0, host: HOST }, () => resolve());
-  });
-  const address = server.address();
-  if (address === null || typeof address !== 'object') throw new Error('delay proxy: could not read its port');
+  const port = await listenOnLoopback(server);
 
   return {
-    port: address.port,
+    port,
     counts: () => ({ ...counts, flightLog: [...counts.flightLog] }),
     reset: () => {
       counts = zero();
       zeroedAt = performance.now();
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        sockets.clear();
-        server.close(() => resolve());
-      }),
+    close: () => sockets.closeAll(server),
   };
 }

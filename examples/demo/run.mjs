@@ -6,14 +6,9 @@ import { build } from 'esbuild';
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { librarySourcePlugin } from '../../scripts/esbuild-options.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const entries = {
-  'ddb-cache-sync': 'src/index.ts',
-  'ddb-cache-sync/local': 'src/local/index.ts',
-  'ddb-cache-sync/redis': 'src/adapters/redis/index.ts',
-  'ddb-cache-sync/memcached': 'src/adapters/memcached/index.ts',
-};
 // Inside the project, so the bundle's bare imports resolve from node_modules; one file per
 // process, so two demos (or a demo and its test) never overwrite each other's bundle.
 const outfile = join(root, 'node_modules', '.cache', 'ddb-cache-sync-demo', `demo-${process.pid}.mjs`);
@@ -27,19 +22,7 @@ await build({
   format: 'esm',
   target: 'node20',
   logLevel: 'warning',
-  plugins: [
-    {
-      name: 'ddb-cache-sync-from-source',
-      setup(b) {
-        b.onResolve({ filter: /^ddb-cache-sync(\/[a-z]+)?$/ }, (args) => {
-          const file = entries[args.path];
-          return file === undefined ? undefined : { path: join(root, file) };
-        });
-        // Everything else that is not a relative path is a package: leave it to Node.
-        b.onResolve({ filter: /^[^./]/ }, (args) => ({ path: args.path, external: true }));
-      },
-    },
-  ],
+  plugins: [librarySourcePlugin(root, { externalPackages: true })],
 });
 
 let main;

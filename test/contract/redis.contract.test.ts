@@ -1,7 +1,8 @@
 import { Cluster, Redis } from 'ioredis';
 import * as vitest from 'vitest';
 import { redisAdapter } from '../../src/adapters/redis/index.js';
-import { adapterContract } from '../../src/testing/index.js';
+import type { CacheAdapter } from '../../src/core/commands.js';
+import { adapterContract, type ContractHarness } from '../../src/testing/index.js';
 import { adapterAclRules } from '../helpers/redis-acl.js';
 import { startRedis, startRedisCluster } from '../helpers/redis-servers.js';
 
@@ -22,20 +23,25 @@ function ttlVia(client: Redis | Cluster) {
   };
 }
 
+/** The harness of an ACL-restricted adapter: TTLs read through a raw client that closes with the servers. */
+function aclHarness(adapter: CacheAdapter, raw: Redis | Cluster, servers: { stop: () => Promise<void> }): ContractHarness {
+  return {
+    adapter,
+    ttlOf: ttlVia(raw),
+    refusedCommand,
+    stop: async () => {
+      raw.disconnect();
+      await servers.stop();
+    },
+  };
+}
+
 vitest.describe('redisAdapter contract: standalone, url, ACL user', () => {
   adapterContract(vitest, async () => {
     const server = await startRedis({ aclUsers: [{ name: USER, password: PASSWORD, rules: adapterAclRules('contract:*') }] });
     const raw = new Redis(server.port, server.host);
     const adapter = redisAdapter({ url: `redis://${USER}:${PASSWORD}@${server.host}:${server.port}`, commandTimeoutMs });
-    return {
-      adapter,
-      ttlOf: ttlVia(raw),
-      refusedCommand,
-      stop: async () => {
-        raw.disconnect();
-        await server.stop();
-      },
-    };
+    return aclHarness(adapter, raw, server);
   });
 });
 
@@ -68,15 +74,7 @@ vitest.describe('redisAdapter contract: 3-node cluster, url, ACL user', () => {
     }
     const raw = new Cluster([...cluster.nodes]);
     const adapter = redisAdapter({ url: `redis://${USER}:${PASSWORD}@${cluster.host}:${cluster.ports[0]}`, cluster: true, commandTimeoutMs });
-    return {
-      adapter,
-      ttlOf: ttlVia(raw),
-      refusedCommand,
-      stop: async () => {
-        raw.disconnect();
-        await cluster.stop();
-      },
-    };
+    return aclHarness(adapter, raw, cluster);
   });
 });
 
@@ -93,14 +91,6 @@ vitest.describe('redisAdapter contract: TLS with an ACL user', () => {
       tls: { ca },
       commandTimeoutMs,
     });
-    return {
-      adapter,
-      ttlOf: ttlVia(raw),
-      refusedCommand,
-      stop: async () => {
-        raw.disconnect();
-        await server.stop();
-      },
-    };
+    return aclHarness(adapter, raw, server);
   });
 });

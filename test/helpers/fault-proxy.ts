@@ -35,6 +35,10 @@ export interface FaultProxy {
   readonly open: () => number;
   /** Bytes received from clients (all connections). */
   readonly clientBytes: () => number;
+  /** Client bytes held back by `holdOpen()` and not yet released or dropped. */
+  readonly heldBytes: () => number;
+  /** Client sockets that have closed so far (normal close or reset): the proxy saw the client go. */
+  readonly clientsClosed: () => number;
   /** Send new connections to another upstream port (a restarted or replaced server). */
   setUpstream(port: number): void;
   /** While on, new connections are accepted and closed at once (nothing listens behind). */
@@ -60,8 +64,12 @@ export interface FaultProxy {
    * client's kernel keeps retransmitting the data it already accepted. New connections work.
    */
   holdOpen(): void;
-  /** The partition heals: deliver everything held, in order, then close what the client closed. */
-  releaseHeld(): Promise<void>;
+  /**
+   * The partition heals: deliver everything held, in order, then close what the client closed.
+   * Resolves once the server has acted on the delivery: it answered (client still connected) or
+   * it closed the connection after reading the rest (client gone). Rejects after `timeoutMs`.
+   */
+  releaseHeld(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -73,6 +81,7 @@ export async function startFaultProxy(upstream: { host: string; port: number }):
   let refusing = false;
   let accepted = 0;
   let clientBytes = 0;
+  let clientsClosed = 0;
   let cutAt: number | undefined;
   let cutting = false;
   let cutGraceMs = 0;
@@ -134,7 +143,10 @@ export async function startFaultProxy(upstream: { host: string; port: number }):
       client.destroy();
       upstreamSocket.destroy();
     };
-    client.on('close', end);
+    client.on('close', () => {
+      clientsClosed++;
+      end();
+    });
     upstreamSocket.on('close', end);
     client.on('error', (error: NodeJS.ErrnoException) => {
       // A client that aborts with a reset (SO_LINGER 0) makes its kernel discard what the
@@ -160,6 +172,8 @@ export async function startFaultProxy(upstream: { host: string; port: number }):
     accepted: () => accepted,
     open: () => pairs.size,
     clientBytes: () => clientBytes,
+    heldBytes: () => [...pairs].reduce((sum, pair) => sum + (pair.held ?? []).reduce((n, chunk) => n + chunk.length, 0), 0),
+    clientsClosed: () => clientsClosed,
     setUpstream(port) {
       upstreamPort = port;
     },
@@ -182,25 +196,41 @@ export async function startFaultProxy(upstream: { host: string; port: number }):
     holdOpen() {
       for (const pair of pairs) pair.held = [];
     },
-    async releaseHeld() {
-      const flushes: Promise<void>[] = [];
+    async releaseHeld(timeoutMs = 5_000) {
+      const deliveries: Promise<void>[] = [];
       for (const pair of [...pairs]) {
         const held = pair.held;
         if (held === undefined) continue;
         pair.held = undefined;
-        flushes.push(
-          new Promise<void>((resolve) => {
-            pair.upstream.write(Buffer.concat(held), () => resolve());
-          }).then(() => {
-            if (pair.client.destroyed) {
-              // Give the server a moment to read before the FIN, as a late TCP delivery would.
-              pair.upstream.end();
-              pairs.delete(pair);
-            }
-          }),
-        );
+        const clientGone = pair.client.destroyed;
+        if (held.length === 0 && !clientGone) continue; // nothing was sent during the partition
+        const upstreamSocket = pair.upstream;
+        // The server has acted on what it got once it answers, or, for a client that is gone,
+        // once it closes the connection: it reads the FIN only after the bytes before it.
+        const acted = new Promise<void>((resolve) => {
+          if (clientGone) upstreamSocket.once('close', () => resolve());
+          else upstreamSocket.once('data', () => resolve());
+        });
+        upstreamSocket.write(Buffer.concat(held), () => {
+          if (clientGone) {
+            upstreamSocket.end();
+            pairs.delete(pair);
+          }
+        });
+        deliveries.push(acted);
       }
-      await Promise.all(flushes);
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`fault proxy: the server neither answered nor closed within ${timeoutMs} ms of the held bytes' delivery`)),
+          timeoutMs,
+        );
+      });
+      try {
+        await Promise.race([Promise.all(deliveries), deadline]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
     async close() {
       for (const pair of [...pairs]) destroyPair(pair);

@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { connect, createServer, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { freePort } from './free-port.js';
+import { listenOnLoopback, proxySockets } from './proxy-sockets.js';
 
 const HOST = '127.0.0.1';
 
@@ -292,12 +293,11 @@ export async function startCountingProxy(
 }> {
   let partitioned = false;
   const stats: ProxyStats = { requests: 0, clientChunks: 0, serverChunks: 0, connections: 0, requestsBeforeFirstReply: undefined };
-  const sockets = new Set<Socket>();
+  const sockets = proxySockets();
   const server = createServer((client) => {
     stats.connections++;
-    sockets.add(client);
     const upstreamSocket = connect({ host: upstream.host, port: upstream.port });
-    sockets.add(upstreamSocket);
+    const end = sockets.pair(client, upstreamSocket);
     let pending = Buffer.alloc(0);
     const held: Buffer[] = [];
     const released = () => stats.requests >= (options.holdRepliesUntil ?? 0);
@@ -328,35 +328,18 @@ export async function startCountingProxy(
       held.push(chunk);
       flush();
     });
-    const end = () => {
-      client.destroy();
-      upstreamSocket.destroy();
-      sockets.delete(client);
-      sockets.delete(upstreamSocket);
-    };
     client.on('close', end);
     client.on('error', end);
     upstreamSocket.on('close', end);
     upstreamSocket.on('error', end);
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port: 0, host: HOST }, () => {
-      const address = server.address();
-      if (address !== null && typeof address === 'object') resolve(address.port);
-      else reject(new Error('could not read the proxy port'));
-    });
-  });
+  const port = await listenOnLoopback(server);
   return {
     address: `${HOST}:${port}`,
     stats,
     partition: (on) => {
       partitioned = on;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close: () => sockets.closeAll(server),
   };
 }

@@ -34,6 +34,25 @@ async function runBatch(adapter: CacheAdapter, batchRules: Rule[] = rules) {
   };
 }
 
+/** Put a delay proxy in front of each node. */
+function delayProxiesFor(nodes: readonly { port: number }[]): Promise<DelayProxy[]> {
+  return Promise.all(nodes.map((node) => startDelayProxy({ targetPort: node.port, oneWayDelayMs: DELAY_MS })));
+}
+
+/** Run the warm batch through a multi-node adapter: each node gets its share of the keys in one flight. */
+async function expectOneFlightPerNode(adapter: CacheAdapter, proxies: readonly DelayProxy[]): Promise<void> {
+  const run = await runBatch(adapter);
+  const counts = await run(proxies);
+  for (const node of counts) {
+    expect(node.connections).toBe(0);
+    expect(node.flights).toBe(1);
+    // Every node got a share of the keys.
+    expect(node.requestBytes).toBeGreaterThan(1_000 * 300);
+  }
+  const { key, id } = lastWrite();
+  expect(JSON.parse((await adapter.get(key)) ?? 'null')).toMatchObject({ id });
+}
+
 /** The key and stored value of the batch's last written user, to prove the batch applied. */
 function lastWrite(): { key: string; id: string } {
   const record = [...BATCH.Records].reverse().find((r) => r.eventName !== 'REMOVE');
@@ -86,7 +105,7 @@ describe('round trips per batch: Memcached, two nodes', () => {
   let adapter: CacheAdapter;
   beforeAll(async () => {
     pool = await startMemcachedPool(2);
-    proxies = await Promise.all(pool.nodes.map((node) => startDelayProxy({ targetPort: node.port, oneWayDelayMs: DELAY_MS })));
+    proxies = await delayProxiesFor(pool.nodes);
     adapter = memcachedAdapter({ servers: proxies.map((p) => `127.0.0.1:${p.port}`).join(','), timeoutMs: 30_000, connectTimeoutMs: 30_000 });
   });
   afterAll(async () => {
@@ -96,16 +115,7 @@ describe('round trips per batch: Memcached, two nodes', () => {
   });
 
   it('sends a warm 10,000-record batch in one flight per node', async () => {
-    const run = await runBatch(adapter);
-    const counts = await run(proxies);
-    for (const node of counts) {
-      expect(node.connections).toBe(0);
-      expect(node.flights).toBe(1);
-      // Both nodes got a share of the keys.
-      expect(node.requestBytes).toBeGreaterThan(1_000 * 300);
-    }
-    const { key, id } = lastWrite();
-    expect(JSON.parse((await adapter.get(key)) ?? 'null')).toMatchObject({ id });
+    await expectOneFlightPerNode(adapter, proxies);
   });
 });
 
@@ -115,7 +125,7 @@ describe('round trips per batch: Redis Cluster, three nodes', () => {
   let adapter: CacheAdapter;
   beforeAll(async () => {
     cluster = await startRedisCluster({ nodes: 3 });
-    proxies = await Promise.all(cluster.nodes.map((node) => startDelayProxy({ targetPort: node.port, oneWayDelayMs: DELAY_MS })));
+    proxies = await delayProxiesFor(cluster.nodes);
     // The nodes announce their real ports; natMap sends the client to each node's proxy instead.
     const natMap = Object.fromEntries(cluster.nodes.map((node, i) => [`${node.host}:${node.port}`, { host: '127.0.0.1', port: proxies[i]?.port }]));
     adapter = redisAdapter({
@@ -133,14 +143,6 @@ describe('round trips per batch: Redis Cluster, three nodes', () => {
   });
 
   it('sends a warm 10,000-record batch in one flight per node', async () => {
-    const run = await runBatch(adapter);
-    const counts = await run(proxies);
-    for (const node of counts) {
-      expect(node.connections).toBe(0);
-      expect(node.flights).toBe(1);
-      expect(node.requestBytes).toBeGreaterThan(1_000 * 300);
-    }
-    const { key, id } = lastWrite();
-    expect(JSON.parse((await adapter.get(key)) ?? 'null')).toMatchObject({ id });
+    await expectOneFlightPerNode(adapter, proxies);
   });
 });

@@ -146,16 +146,17 @@ describe('Memcached faults through the handler', () => {
 });
 
 // KNOWN GAP (memcached adapter; any adapter that replaces a connection with unanswered writes),
-// kept out of the default run until fixed: when replies time out, the adapter replaces its
+// run as `it.fails`: it passes while the gap exists and fails, to be turned into a plain `it`,
+// once the adapter closes it. When replies time out, the adapter replaces its
 // client and closes the old connection gracefully. The writes it had sent stay in the kernel's
 // send queue and are retransmitted; if the partition heals within TCP's retransmission window
 // (~15 min) they reach the server AFTER the retry and AFTER newer batches, and the old value
 // stays cached until its TTL. Measured here: the cache ends with "A" where the table says "B".
 // Fixes: abandon such connections with a reset (socket.resetAndDestroy(), i.e. SO_LINGER 0) so
 // the kernel drops what was never acknowledged (this proxy models that: a reset discards held
-// bytes); and/or versioned rules, which refuse an older write. DDB_CACHE_SYNC_KNOWN_GAPS=1 runs it.
+// bytes); and/or versioned rules, which refuse an older write.
 describe('Memcached: a partition that heals after the adapter replaced its connection', () => {
-  it.runIf(process.env['DDB_CACHE_SYNC_KNOWN_GAPS'] === '1')('late delivery of a timed-out write does not overwrite newer values', async () => {
+  it.fails('late delivery of a timed-out write does not overwrite newer values', async () => {
     const processor = processorFor(adapter);
     const user = { pk: 'late-1', type: 'User', email: 'late-1@example.com', name: 'v0' };
     const v = (name: string) => ({ ...user, name });
@@ -174,7 +175,6 @@ describe('Memcached: a partition that heals after the adapter replaced its conne
     expect(JSON.parse((await reader.get('user:late-1')) ?? '{}')).toMatchObject({ name: 'B' });
     // The partition heals: the first attempt's write of A reaches the server now.
     await proxies[home]?.releaseHeld();
-    await new Promise((resolve) => setTimeout(resolve, 200));
     const keys = keysOf(zero, a, b);
     expect(await memcachedState(keys)).toEqual(values(await modelState(zero, a, b), keys));
   });

@@ -164,8 +164,9 @@ describe('Redis faults through the handler', () => {
       const one = userStream('idle-a', 10, 5);
       expect((await processor.process({ Records: one })).batchItemFailures).toEqual([]);
       const accepted = proxy.accepted();
-      // Idle past the server's timeout: it closes our connection.
-      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      // Idle past the server's timeout: it closes our connection, and the client, once it has
+      // noticed, dials a new one through the proxy.
+      await expect.poll(() => proxy.accepted(), { timeout: 10_000, interval: 50 }).toBeGreaterThan(accepted);
       const two = userStream('idle-b', 10, 5);
       const result = await processor.process({ Records: two });
       expect(result.batchItemFailures).toEqual([]);
@@ -227,7 +228,6 @@ describe('Redis: a partition that heals after the adapter replaced its connectio
     expect((await processor.process(a)).batchItemFailures).toEqual([]);
     expect((await processor.process(event(modify(v('A'), v('B'))))).batchItemFailures).toEqual([]);
     await proxy.releaseHeld();
-    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 
   it('versioned rules refuse the late write: the cache keeps the newest value', async () => {

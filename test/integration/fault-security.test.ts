@@ -4,7 +4,7 @@
  */
 import type { ConnectionOptions } from 'node:tls';
 import { inspect } from 'node:util';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memcachedAdapter } from '../../src/adapters/memcached/index.js';
 import { redisAdapter } from '../../src/adapters/redis/index.js';
 import type { CacheAdapter, CommandResult } from '../../src/core/commands.js';
@@ -15,20 +15,13 @@ import { insert } from '../helpers/records.js';
 import { freePort } from '../helpers/free-port.js';
 import { type MemcachedPool, startMemcachedPool } from '../helpers/memcached-servers.js';
 import { type RedisServer, startRedis } from '../helpers/redis-servers.js';
+import { captureStdout } from '../helpers/stdout.js';
 import { createTestCertificates, type TestCertificates } from '../helpers/tls-certs.js';
 
 const PASSWORD = 'Pa55-very-secret-9f3';
 const WRONG = 'Wr0ng-but-also-secret-7c1';
 
-let stdout: string[];
-beforeEach(() => {
-  stdout = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout.push(String(chunk));
-    return true;
-  });
-});
-afterEach(() => vi.restoreAllMocks());
+const stdout = captureStdout();
 
 /** What the library says about a failure: messages and stacks of the error and its causes. */
 function everythingSaid(results: readonly CommandResult[]): string {
@@ -268,15 +261,20 @@ describe('TLS is verified by default', () => {
 describe('item writers cannot inject protocol commands through keys', () => {
   const hostile = { pk: 'p1 flush_all', type: 'User', email: 'x@example.com\r\nflush_all\r\nset evil 0 0 1\r\nx', name: 'n\r\nFLUSHALL' };
 
+  /** Write the hostile item next to a canary; both must come back exactly as written. */
+  async function expectHostileItemContained(adapter: CacheAdapter): Promise<void> {
+    await adapter.execute([{ kind: 'set', key: 'canary', value: 'alive' }]);
+    const result = await createStreamProcessor({ adapter, rules: faultRules, logger: false, metrics: false }).process({ Records: [insert(hostile)] });
+    expect(result.batchItemFailures).toEqual([]);
+    expect(await adapter.get('canary')).toBe('alive');
+    expect(JSON.parse((await adapter.get(`user-by-email:${hostile.email}`)) ?? '{}')).toMatchObject({ name: hostile.name });
+  }
+
   it('redis: CRLF and commands in item data stay inside their keys and values', async () => {
     const server = await startRedis();
     const adapter = redisAdapter({ url: server.url });
     try {
-      await adapter.execute([{ kind: 'set', key: 'canary', value: 'alive' }]);
-      const result = await createStreamProcessor({ adapter, rules: faultRules, logger: false, metrics: false }).process({ Records: [insert(hostile)] });
-      expect(result.batchItemFailures).toEqual([]);
-      expect(await adapter.get('canary')).toBe('alive');
-      expect(JSON.parse((await adapter.get(`user-by-email:${hostile.email}`)) ?? '{}')).toMatchObject({ name: hostile.name });
+      await expectHostileItemContained(adapter);
       expect((await server.cli('EXISTS', 'evil')).trim()).toBe('0');
     } finally {
       await adapter.close();
@@ -288,11 +286,7 @@ describe('item writers cannot inject protocol commands through keys', () => {
     const pool = await startMemcachedPool(1);
     const adapter = memcachedAdapter({ servers: pool.servers });
     try {
-      await adapter.execute([{ kind: 'set', key: 'canary', value: 'alive' }]);
-      const result = await createStreamProcessor({ adapter, rules: faultRules, logger: false, metrics: false }).process({ Records: [insert(hostile)] });
-      expect(result.batchItemFailures).toEqual([]);
-      expect(await adapter.get('canary')).toBe('alive');
-      expect(JSON.parse((await adapter.get(`user-by-email:${hostile.email}`)) ?? '{}')).toMatchObject({ name: hostile.name });
+      await expectHostileItemContained(adapter);
       expect(await adapter.get('evil')).toBeUndefined();
     } finally {
       await adapter.close();

@@ -1,9 +1,9 @@
 import { Cluster, Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AnyCacheCommand, CacheCommand, CommandResult } from '../../src/core/commands.js';
 import { decodeEnvelope } from '../../src/core/versioned.js';
 import { keySlot, redisAdapter, type RedisClientLike, type RedisPipelineLike } from '../../src/adapters/redis/index.js';
-import { type RedisClusterServers, type RedisServer, startRedis, startRedisCluster } from '../helpers/redis-servers.js';
+import { useClusterWithClient, useStandaloneAndCluster } from '../helpers/redis-fixtures.js';
 
 /**
  * A user client that records the keys of every pipeline exec and counts MOVED/ASK replies the
@@ -65,17 +65,10 @@ async function commandsProcessed(cli: (...args: string[]) => Promise<string>): P
 }
 
 describe('redisAdapter round trips', () => {
-  let server: RedisServer;
-  let cluster: RedisClusterServers;
-  beforeAll(async () => {
-    [server, cluster] = await Promise.all([startRedis(), startRedisCluster({ nodes: 3 })]);
-  });
-  afterAll(async () => {
-    await Promise.all([server?.stop(), cluster?.stop()]);
-  });
+  const redis = useStandaloneAndCluster();
 
   it('sends a standalone batch as exactly one pipeline', async () => {
-    const inner = new Redis(server.port, server.host);
+    const inner = new Redis(redis.server.port, redis.server.host);
     const { client, execs } = countingClient(inner);
     const adapter = redisAdapter({ client });
     try {
@@ -83,9 +76,9 @@ describe('redisAdapter round trips', () => {
         i % 5 === 4 ? { kind: 'delete', key: `rt:${i - 1}` } : { kind: 'set', key: `rt:${i}`, value: `v${i}`, ttlSeconds: 60 },
       );
       await inner.ping();
-      const before = await commandsProcessed(server.cli);
+      const before = await commandsProcessed(redis.server.cli);
       expect(allOk(await adapter.execute(commands))).toBe(true);
-      const after = await commandsProcessed(server.cli);
+      const after = await commandsProcessed(redis.server.cli);
       expect(execs).toHaveLength(1);
       expect(execs[0]).toEqual(commands.map((command) => command.key));
       // The server processed exactly our commands plus the INFO call of the measurement.
@@ -98,7 +91,7 @@ describe('redisAdapter round trips', () => {
   });
 
   it('sends a cluster batch as one pipeline per node, each holding only that node’s keys', async () => {
-    const inner = new Cluster([...cluster.nodes]);
+    const inner = new Cluster([...redis.cluster.nodes]);
     const { client, execs } = countingClient(inner);
     const adapter = redisAdapter({ client });
     try {
@@ -109,7 +102,7 @@ describe('redisAdapter round trips', () => {
       }
       expect(allOk(await adapter.execute([{ kind: 'set', key: 'warm-up', value: '1' }]))).toBe(true);
       execs.length = 0;
-      const owner = await cluster.slotOwners();
+      const owner = await redis.cluster.slotOwners();
       const results = await adapter.execute(commands);
       expect(allOk(results)).toBe(true);
       // One round trip per node: three masters, three pipelines, sent concurrently.
@@ -132,7 +125,7 @@ describe('redisAdapter round trips', () => {
 
   it('computes the same slot as the server for plain, tagged and unicode keys', async () => {
     const keys = ['foo', 'user:42', '{user:42}:profile', 'a{b}c{d}', '{}x', 'x{}', '{{a}}', 'ключ', '🔑:1', 'k\u0000z', ''];
-    const node = new Redis(cluster.ports[0] ?? 0, cluster.host);
+    const node = new Redis(redis.cluster.ports[0] ?? 0, redis.cluster.host);
     try {
       for (const key of keys) expect(keySlot(key), JSON.stringify(key)).toBe(Number(await node.call('CLUSTER', 'KEYSLOT', key)));
     } finally {
@@ -142,33 +135,24 @@ describe('redisAdapter round trips', () => {
 });
 
 describe('redisAdapter when cluster slots move', () => {
-  let cluster: RedisClusterServers;
-  let raw: Cluster;
-  beforeAll(async () => {
-    cluster = await startRedisCluster({ nodes: 3 });
-    raw = new Cluster([...cluster.nodes]);
-  });
-  afterAll(async () => {
-    raw?.disconnect();
-    await cluster?.stop();
-  });
+  const redis = useClusterWithClient();
 
   async function otherNode(slot: number): Promise<number> {
-    const from = await cluster.ownerOf(slot);
-    const to = cluster.ports.find((port) => port !== from);
+    const from = await redis.cluster.ownerOf(slot);
+    const to = redis.cluster.ports.find((port) => port !== from);
     if (to === undefined) throw new Error('no other node');
     return to;
   }
 
   it('applies a batch whose slot moved since the client cached the slot map (MOVED)', async () => {
-    const { client, execs } = countingClient(new Cluster([...cluster.nodes]));
+    const { client, execs } = countingClient(new Cluster([...redis.cluster.nodes]));
     const adapter = redisAdapter({ client });
     try {
       const tag = '{moved-a}';
       const slot = keySlot(tag);
       expect(allOk(await adapter.execute([{ kind: 'set', key: `${tag}:0`, value: 'before' }]))).toBe(true);
       const to = await otherNode(slot);
-      await cluster.moveSlot(slot, to);
+      await redis.cluster.moveSlot(slot, to);
       execs.length = 0;
       const commands: CacheCommand[] = [
         { kind: 'set', key: `${tag}:0`, value: 'after' },
@@ -178,8 +162,8 @@ describe('redisAdapter when cluster slots move', () => {
       ];
       const results = await adapter.execute(commands);
       expect(results).toEqual(commands.map(() => ({ ok: true })));
-      expect((await cluster.cli(to, 'GET', `${tag}:0`)).trim()).toBe('after');
-      expect((await cluster.cli(to, 'GET', `${tag}:2`)).trim()).toBe('two');
+      expect((await redis.cluster.cli(to, 'GET', `${tag}:0`)).trim()).toBe('after');
+      expect((await redis.cluster.cli(to, 'GET', `${tag}:2`)).trim()).toBe('two');
       // The stale pipeline met MOVED; ioredis followed it and refreshed its map.
       expect(execs.length).toBeGreaterThanOrEqual(2);
     } finally {
@@ -188,17 +172,17 @@ describe('redisAdapter when cluster slots move', () => {
   });
 
   it('applies a batch while its slot is half migrated (ASK for keys already moved or new)', async () => {
-    const adapter = redisAdapter({ url: cluster.url, cluster: true });
+    const adapter = redisAdapter({ url: redis.cluster.url, cluster: true });
     try {
       const tag = '{asking}';
       const slot = keySlot(tag);
       const keys = Array.from({ length: 6 }, (_, i) => `${tag}:${i}`);
       expect(allOk(await adapter.execute(keys.map((key) => ({ kind: 'set', key, value: 'old' }))))).toBe(true);
       const to = await otherNode(slot);
-      await cluster.beginSlotMigration(slot, to);
+      await redis.cluster.beginSlotMigration(slot, to);
       // Move only keys 0..2 by hand: 3..5 stay on the source for now.
-      const from = await cluster.ownerOf(slot);
-      await cluster.cli(from, 'MIGRATE', cluster.host, String(to), '', '0', '5000', 'KEYS', `${tag}:0`, `${tag}:1`, `${tag}:2`);
+      const from = await redis.cluster.ownerOf(slot);
+      await redis.cluster.cli(from, 'MIGRATE', redis.cluster.host, String(to), '', '0', '5000', 'KEYS', `${tag}:0`, `${tag}:1`, `${tag}:2`);
       const commands: CacheCommand[] = [
         { kind: 'set', key: `${tag}:0`, value: 'new0' }, // on target: ASK
         { kind: 'set', key: `${tag}:3`, value: 'new3' }, // on source: served there
@@ -209,9 +193,9 @@ describe('redisAdapter when cluster slots move', () => {
       ];
       const results = await adapter.execute(commands);
       expect(results).toEqual(commands.map(() => ({ ok: true })));
-      await cluster.migrateSlotKeys(slot, to);
-      await cluster.finishSlotMigration(slot, to);
-      const read = async (key: string) => (await cluster.cli(to, 'GET', key)).trim();
+      await redis.cluster.migrateSlotKeys(slot, to);
+      await redis.cluster.finishSlotMigration(slot, to);
+      const read = async (key: string) => (await redis.cluster.cli(to, 'GET', key)).trim();
       expect(await read(`${tag}:0`)).toBe('new0');
       expect(await read(`${tag}:1`)).toBe('');
       expect(await read(`${tag}:2`)).toBe('old');
@@ -224,7 +208,7 @@ describe('redisAdapter when cluster slots move', () => {
   });
 
   it('never reports success for a write that is not the stored value while slots reshard mid-run', async () => {
-    const { client, redirects } = countingClient(new Cluster([...cluster.nodes], { redisOptions: { commandTimeout: 2_000 } }));
+    const { client, redirects } = countingClient(new Cluster([...redis.cluster.nodes], { redisOptions: { commandTimeout: 2_000 } }));
     const adapter = redisAdapter({ client });
     let redirectedBatches = 0;
     const tags = ['{hot-a}', '{hot-b}', '{hot-c}'];
@@ -242,9 +226,9 @@ describe('redisAdapter when cluster slots move', () => {
             for (const tag of tags) {
               const slot = keySlot(tag);
               const to = await otherNode(slot);
-              await cluster.beginSlotMigration(slot, to);
-              await cluster.migrateSlotKeys(slot, to, 3);
-              await cluster.finishSlotMigration(slot, to);
+              await redis.cluster.beginSlotMigration(slot, to);
+              await redis.cluster.migrateSlotKeys(slot, to, 3);
+              await redis.cluster.finishSlotMigration(slot, to);
             }
           }
         } finally {
@@ -274,7 +258,7 @@ describe('redisAdapter when cluster slots move', () => {
       }
       await reshard;
       for (const key of keys) {
-        const rawValue = await raw.get(key);
+        const rawValue = await redis.raw.get(key);
         const entry = rawValue === null ? undefined : decodeEnvelope(rawValue);
         const stored = entry?.kind === 'value' ? entry.payload : rawValue;
         const history = outcomes.get(key) ?? [];

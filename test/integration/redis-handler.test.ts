@@ -1,10 +1,11 @@
-import { Cluster, Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Rule } from '../../src/core/rules.js';
 import { createStreamHandler } from '../../src/lambda/handler.js';
 import { keySlot, redisAdapter } from '../../src/adapters/redis/index.js';
 import { adapterAclRules } from '../helpers/redis-acl.js';
-import { type RedisClusterServers, type RedisServer, startRedis, startRedisCluster } from '../helpers/redis-servers.js';
+import { useClusterWithClient } from '../helpers/redis-fixtures.js';
+import { type RedisServer, startRedis } from '../helpers/redis-servers.js';
 import { event, insert, modify, remove } from '../helpers/records.js';
 
 const rules: Rule[] = [
@@ -82,41 +83,32 @@ describe('createStreamHandler with redisAdapter on a standalone server', () => {
 });
 
 describe('createStreamHandler with redisAdapter on a 3-node cluster', () => {
-  let cluster: RedisClusterServers;
-  let raw: Cluster;
-  beforeAll(async () => {
-    cluster = await startRedisCluster({ nodes: 3 });
-    raw = new Cluster([...cluster.nodes]);
-  });
-  afterAll(async () => {
-    raw?.disconnect();
-    await cluster?.stop();
-  });
+  const redis = useClusterWithClient();
 
   it('writes a batch whose keys span every node', async () => {
-    const adapter = redisAdapter({ url: cluster.url, cluster: true });
+    const adapter = redisAdapter({ url: redis.cluster.url, cluster: true });
     try {
       const users = Array.from({ length: 60 }, (_, i) => user(`c${i}`));
       const handler = createStreamHandler({ adapter, rules, logger: false, metrics: false });
-      const owner = await cluster.slotOwners();
+      const owner = await redis.cluster.slotOwners();
       expect(new Set(users.map((u) => owner(keySlot(`user:${u.pk}`)))).size).toBe(3);
 
       expect(await handler(event(...users.map((u) => insert(u)), remove(users[0] ?? user('x'))))).toEqual({ batchItemFailures: [] });
 
-      expect(await raw.exists(`user:${users[0]?.pk}`)).toBe(0);
-      for (const u of users.slice(1)) expect(parsed(await raw.get(`user:${u.pk}`))).toMatchObject({ name: u.name });
+      expect(await redis.raw.exists(`user:${users[0]?.pk}`)).toBe(0);
+      for (const u of users.slice(1)) expect(parsed(await redis.raw.get(`user:${u.pk}`))).toMatchObject({ name: u.name });
     } finally {
       await adapter.close();
     }
   });
 
   it('reports the first record failed when the cluster is unreachable, without hanging', async () => {
-    const adapter = redisAdapter({ url: cluster.url, cluster: true, connectTimeoutMs: 500, commandTimeoutMs: 300 });
+    const adapter = redisAdapter({ url: redis.cluster.url, cluster: true, connectTimeoutMs: 500, commandTimeoutMs: 300 });
     try {
       const handler = createStreamHandler({ adapter, rules, logger: false, metrics: false });
       const records = [insert(user('a')), insert(user('b'))];
       expect(await handler(event(...records))).toEqual({ batchItemFailures: [] });
-      await cluster.stop();
+      await redis.cluster.stop();
       const response = await handler(event(...records));
       expect(response.batchItemFailures).toEqual([{ itemIdentifier: records[0]?.dynamodb?.SequenceNumber }]);
     } finally {

@@ -22,7 +22,18 @@ import { type RedisClusterServers, type RedisServer, startRedis, startRedisClust
 
 const rules: Rule[] = [{ name: 'p', table: 'App', key: (i) => `user:${String(i['pk'])}`, strategy: 'write-through', ttlSeconds: 3600 }];
 const COMMAND_TIMEOUT_MS = 300;
-const settle = () => new Promise((resolve) => setTimeout(resolve, 200));
+/** Bound for waiting on an event of a loopback connection: generous, since a pass comes in milliseconds. */
+const EVENT_BOUND = { timeout: 5_000, interval: 10 };
+
+/** Hold one write in the proxy's partition, then close the client with `close`; resolves once the proxy saw the close. */
+async function holdThenClose(proxy: FaultProxy, write: () => void, close: () => void): Promise<void> {
+  proxy.holdOpen();
+  write();
+  await expect.poll(() => proxy.heldBytes(), EVENT_BOUND).toBeGreaterThan(0);
+  const closed = proxy.clientsClosed();
+  close();
+  await expect.poll(() => proxy.clientsClosed(), EVENT_BOUND).toBe(closed + 1);
+}
 
 const users = (count: number) => Array.from({ length: count }, (_, i) => ({ pk: `late-${i}`, type: 'User', name: 'v0' }));
 const named = (list: ReturnType<typeof users>, name: string) => list.map((user) => ({ ...user, name }));
@@ -43,7 +54,6 @@ async function lateDelivery(adapter: CacheAdapter, proxies: readonly FaultProxy[
   expect((await processor.process(batchA)).batchItemFailures).toEqual([]);
   expect((await processor.process(event(...a.map((user, i) => modify(user, b[i] ?? user))))).batchItemFailures).toEqual([]);
   await Promise.all(proxies.map((proxy) => proxy.releaseHeld()));
-  await settle();
 }
 
 describe('standalone, plain and TLS', () => {
@@ -65,21 +75,28 @@ describe('standalone, plain and TLS', () => {
   async function stalledServerWrite(close: (client: Redis) => void): Promise<string> {
     const pid = Number(/process_id:(\d+)/.exec(await plain.cli('INFO', 'server'))?.[1]);
     expect(pid).toBeGreaterThan(0);
+    const connectedClients = async () => Number(/connected_clients:(\d+)/.exec(await plain.cli('INFO', 'clients'))?.[1]);
+    const baseline = await connectedClients();
     const client = new Redis({ host: plain.host, port: plain.port, maxRetriesPerRequest: 0, lazyConnect: true });
     client.on('error', () => undefined);
     await client.connect();
     await client.set('stalled', 'old');
+    const socket = client.stream;
+    const closed = new Promise((resolve) => socket.once('close', resolve));
     process.kill(pid, 'SIGSTOP');
     try {
+      const before = socket.bytesWritten;
       client.set('stalled', 'late').catch(() => undefined);
-      await settle();
+      // On loopback, bytes the client's kernel took are already in the server's receive buffer.
+      await expect.poll(() => socket.bytesWritten > before && socket.writableLength === 0, EVENT_BOUND).toBe(true);
       close(client);
-      await settle();
+      await closed;
     } finally {
       process.kill(pid, 'SIGCONT');
       client.disconnect();
     }
-    await settle();
+    // The server drops the connection only after reading what came before the FIN or reset.
+    await expect.poll(connectedClients, EVENT_BOUND).toBe(baseline);
     return (await plain.cli('GET', 'stalled')).trim();
   }
 
@@ -101,14 +118,13 @@ describe('standalone, plain and TLS', () => {
       try {
         await client.connect();
         await client.set('held', 'old');
-        proxy.holdOpen();
-        client.set('held', 'late').catch(() => undefined);
-        await settle();
-        close(client);
-        await settle();
+        await holdThenClose(
+          proxy,
+          () => client.set('held', 'late').catch(() => undefined),
+          () => close(client),
+        );
         await server().cli('SET', 'held', 'new');
         await proxy.releaseHeld();
-        await settle();
         return await read('held');
       } finally {
         client.disconnect();
@@ -138,14 +154,13 @@ describe('standalone, plain and TLS', () => {
       try {
         await client.connect();
         await client.set('held5', 'old');
-        proxy.holdOpen();
-        client.set('held5', 'late').catch(() => undefined);
-        await settle();
-        abortClient(client as unknown as Redis);
-        await settle();
+        await holdThenClose(
+          proxy,
+          () => client.set('held5', 'late').catch(() => undefined),
+          () => abortClient(client as unknown as Redis),
+        );
         await server().cli('SET', 'held5', 'new');
         await proxy.releaseHeld();
-        await settle();
         expect(await read('held5')).toBe('new');
       } finally {
         client.disconnect();

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { Cluster, Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { memoryAdapter } from '../../src/adapters/memory/index.js';
 import { keySlot, redisAdapter } from '../../src/adapters/redis/index.js';
 import type { AnyCacheCommand, VersionedCacheAdapter } from '../../src/core/commands.js';
 import { decodeEnvelope, type Envelope } from '../../src/core/versioned.js';
-import { type RedisClusterServers, type RedisServer, startRedis, startRedisCluster } from '../helpers/redis-servers.js';
+import { useStandaloneAndCluster } from '../helpers/redis-fixtures.js';
 
 /** What a key holds, without the lease deadline (the two backends run different clocks). */
 function comparable(stored: string | undefined): Omit<Envelope, 'deadlineMs'> | undefined {
@@ -80,21 +80,14 @@ function differential(name: string, make: () => VersionedCacheAdapter, keyFor: (
 }
 
 describe('redisAdapter versioned commands against the core transitions', () => {
-  let server: RedisServer;
-  let cluster: RedisClusterServers;
-  beforeAll(async () => {
-    [server, cluster] = await Promise.all([startRedis(), startRedisCluster({ nodes: 3 })]);
-  });
-  afterAll(async () => {
-    await Promise.all([server?.stop(), cluster?.stop()]);
-  });
+  const redis = useStandaloneAndCluster();
 
-  differential('standalone', () => redisAdapter({ url: server.url }), (n) => `diff:${process.pid}:${n}`);
-  differential('cluster', () => redisAdapter({ url: cluster.url, cluster: true }), (n) => `diff:{${process.pid}:${n}}`);
+  differential('standalone', () => redisAdapter({ url: redis.server.url }), (n) => `diff:${process.pid}:${n}`);
+  differential('cluster', () => redisAdapter({ url: redis.cluster.url, cluster: true }), (n) => `diff:{${process.pid}:${n}}`);
 
   it('applies versioned writes on a node that lost its scripts (SCRIPT FLUSH)', async () => {
-    const adapter = redisAdapter({ url: server.url });
-    const raw = new Redis(server.port, server.host);
+    const adapter = redisAdapter({ url: redis.server.url });
+    const raw = new Redis(redis.server.port, redis.server.host);
     try {
       await adapter.execute([{ kind: 'set-versioned', key: 'flush', value: 'a', version: '1' }]);
       await raw.script('FLUSH');
@@ -113,17 +106,17 @@ describe('redisAdapter versioned commands against the core transitions', () => {
   });
 
   it('applies versioned writes whose slot moved since the client cached the slot map', async () => {
-    const adapter = redisAdapter({ url: cluster.url, cluster: true });
-    const raw = new Cluster([...cluster.nodes]);
+    const adapter = redisAdapter({ url: redis.cluster.url, cluster: true });
+    const raw = new Cluster([...redis.cluster.nodes]);
     try {
       const key = '{v-moved}:k';
       await adapter.execute([{ kind: 'set-versioned', key, value: 'a', version: '1' }]);
       const slot = keySlot(key);
-      const from = await cluster.ownerOf(slot);
-      const to = cluster.ports.find((port) => port !== from) ?? 0;
-      await cluster.moveSlot(slot, to);
+      const from = await redis.cluster.ownerOf(slot);
+      const to = redis.cluster.ports.find((port) => port !== from) ?? 0;
+      await redis.cluster.moveSlot(slot, to);
       // The target node never ran the script: the resend goes by EVAL.
-      await cluster.cli(to, 'SCRIPT', 'FLUSH');
+      await redis.cluster.cli(to, 'SCRIPT', 'FLUSH');
       const results = await adapter.execute([
         { kind: 'set-versioned', key, value: 'b', version: '3' },
         { kind: 'set-versioned', key, value: 'old', version: '2' },

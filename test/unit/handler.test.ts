@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { memoryAdapter } from '../../src/adapters/memory/index.js';
 import type { CacheAdapter, CacheCommand, CommandResult } from '../../src/core/commands.js';
 import type { Rule } from '../../src/core/rules.js';
@@ -6,6 +6,7 @@ import { ConfigError } from '../../src/errors.js';
 import { createStreamHandler, createStreamProcessor } from '../../src/lambda/handler.js';
 import type { Logger } from '../../src/lambda/logger.js';
 import { event, insert, modify, remove } from '../helpers/records.js';
+import { captureStdout } from '../helpers/stdout.js';
 
 const user = { pk: 'u1', type: 'User', email: 'a@example.com', name: 'Ann' };
 const rules: Rule[] = [
@@ -36,15 +37,7 @@ function recordingLogger(): Logger & { lines: { level: string; message: string; 
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
-let stdout: string[];
-beforeEach(() => {
-  stdout = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout.push(String(chunk));
-    return true;
-  });
-});
-afterEach(() => vi.restoreAllMocks());
+const stdout = captureStdout();
 
 describe('createStreamHandler', () => {
   it('applies a batch in order and reports no failures', async () => {

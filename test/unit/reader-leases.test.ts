@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { memoryAdapter } from '../../src/adapters/memory/index.js';
 import type { CacheAdapter } from '../../src/core/commands.js';
 import type { Rule } from '../../src/core/rules.js';
@@ -44,13 +44,15 @@ describe('createCacheReader', () => {
       const stream = createStreamProcessor({ adapter: cache, rules: [r], logger: false, metrics: false });
       const reader = createCacheReader({ adapter: cache });
       const loaded = gate<{ pk: string; n: number }>();
+      const loading = gate<void>();
       let loads = 0;
       // The reader misses and starts loading v1 from the table...
       const read = reader.getOrLoad('user:a', () => {
         loads++;
+        loading.open();
         return loaded.promise;
       });
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await loading.promise;
       // ...a writer commits v2 and the stream applies it...
       await stream.process(event(modify({ pk: 'a', n: 1 }, { pk: 'a', n: 2 })));
       // ...then the reader's load returns the old v1.
@@ -70,6 +72,7 @@ describe('createCacheReader', () => {
   it('loads once for concurrent misses on one key', async () => {
     const cache = memoryAdapter();
     const reader = createCacheReader({ adapter: cache, waitMs: 5_000, pollMs: 2 });
+    const lease = vi.spyOn(cache, 'lease');
     const loaded = gate<{ n: number }>();
     let loads = 0;
     const reads = Array.from({ length: 20 }, () =>
@@ -78,7 +81,8 @@ describe('createCacheReader', () => {
         return loaded.promise;
       }),
     );
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    // Every reader has missed and asked for the lease (one token each) before the load returns.
+    await vi.waitFor(() => expect(new Set(lease.mock.calls.map(([, token]) => token)).size).toBe(20), { timeout: 5_000, interval: 2 });
     loaded.open({ n: 1 });
     expect(await Promise.all(reads)).toEqual(Array.from({ length: 20 }, () => ({ n: 1 })));
     expect(loads).toBe(1);

@@ -6,7 +6,7 @@
  * failed commands carrying the errors the real adapters produce.
  */
 import type { DynamoDBRecord } from 'aws-lambda';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { memoryAdapter } from '../../src/adapters/memory/index.js';
 import { MemcachedValueTooLargeError } from '../../src/adapters/memcached/errors.js';
 import { failure as redisFailure } from '../../src/adapters/redis/execute.js';
@@ -16,6 +16,7 @@ import { CacheCommandError, CacheUnavailableError, ValueTooLargeError } from '..
 import { createStreamProcessor } from '../../src/lambda/handler.js';
 import type { Logger } from '../../src/lambda/logger.js';
 import { event, insert, modify } from '../helpers/records.js';
+import { captureStdout } from '../helpers/stdout.js';
 
 const SECRETS = ['alice.secret@example.com', 'Alice Secretname', 'hunter2-secret', 'pk-secret-77', 'bob.secret@example.com'];
 const alice = { pk: 'pk-secret-77', type: 'User', email: 'alice.secret@example.com', name: 'Alice Secretname', password: 'hunter2-secret' };
@@ -87,18 +88,8 @@ function hostileBatch(): unknown[] {
   ];
 }
 
-let stdout: string[];
-beforeEach(() => {
-  stdout = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout.push(String(chunk));
-    return true;
-  });
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-  vi.unstubAllEnvs();
-});
+const stdout = captureStdout();
+afterEach(() => vi.unstubAllEnvs());
 
 function expectNoSecrets(text: string, where: string): void {
   for (const secret of SECRETS) expect(text, `${where} leaks ${secret}`).not.toContain(secret);
