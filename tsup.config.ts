@@ -1,16 +1,10 @@
 import { defineConfig } from 'tsup';
+import { ENTRY_POINTS } from './scripts/entries.mjs';
 
-// One entry per subpath export: importing the package root must never load ioredis or memjs.
+// One entry per subpath export (scripts/entries.mjs): importing the package root must never load
+// ioredis, memjs or the AWS SDK.
 export default defineConfig({
-  entry: {
-    index: 'src/index.ts',
-    redis: 'src/adapters/redis/index.ts',
-    memcached: 'src/adapters/memcached/index.ts',
-    local: 'src/local/index.ts',
-    'adapter-kit': 'src/adapter-kit.ts',
-    testing: 'src/testing/index.ts',
-    cli: 'src/cli/index.ts',
-  },
+  entry: Object.fromEntries(ENTRY_POINTS.map((e) => [e.name, e.source])),
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

@@ -17,12 +17,13 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Extractor, ExtractorConfig } from '@microsoft/api-extractor';
+import { ENTRY_POINTS } from './entries.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const update = process.argv.includes('--update');
 
 // One per subpath export with types an importer sees (the CLI has none).
-const ENTRIES = ['index', 'adapter-kit', 'testing', 'redis', 'memcached', 'local'];
+const ENTRIES = ENTRY_POINTS.filter((e) => e.subpath !== undefined).map((e) => e.name);
 
 // API Extractor's own report-status lines; this script prints its own (and a diff) instead.
 const REPORT_STATUS_MESSAGES = new Set(['console-api-report-not-copied', 'console-api-report-copied', 'console-api-report-created', 'console-api-report-unchanged']);

@@ -1,8 +1,7 @@
 /** Types for esbuild-options.mjs, for the TypeScript that imports it. */
 import type { BuildOptions, Plugin } from 'esbuild';
 
-/** Package subpaths -> source files, mirroring package.json `exports`. */
-export declare const LIBRARY_SOURCES: Readonly<Record<string, string>>;
+export { LIBRARY_SOURCES } from './entries.mjs';
 
 /** An esbuild plugin that resolves `ddb-cache-sync` and its subpaths to their sources under `root`. */
 export declare function librarySourcePlugin(root: string, options?: { readonly externalPackages?: boolean }): Plugin;

@@ -7,14 +7,8 @@
  * @module
  */
 import { join } from 'node:path';
+import { LIBRARY_SOURCES } from './entries.mjs';
 
-/** Package subpaths -> source files, mirroring package.json `exports`. */
-export const LIBRARY_SOURCES = {
-  'ddb-cache-sync': 'src/index.ts',
-  'ddb-cache-sync/redis': 'src/adapters/redis/index.ts',
-  'ddb-cache-sync/memcached': 'src/adapters/memcached/index.ts',
-  'ddb-cache-sync/local': 'src/local/index.ts',
-};
 
 /**
  * An esbuild plugin that resolves `ddb-cache-sync` and its subpaths to their sources.

@@ -10,6 +10,7 @@
  */
 export { memoryAdapter, type MemoryAdapter, type MemoryAdapterOptions } from './adapters/memory/index.js';
 export { exactNumber } from './core/attributes.js';
+export type { ChangeDecoder, ChangeImages, EventName, SourceTraits, StreamChange } from './core/change.js';
 export { dynamodbCodec, jsonCodec } from './core/codecs.js';
 // The command and adapter types stay here because the handler's `adapter` option and
 // `planCommands`' result name them; the adapter kit re-exports them for adapter authors.
@@ -54,12 +55,13 @@ export {
   ValueTooLargeError,
   type InvalidRecordContext,
 } from './errors.js';
-export { validateConfig, type MetricsOptions, type StreamHandlerConfig } from './lambda/config.js';
+export { validateConfig, type MetricsOptions, type StreamHandlerConfig, type ValidateConfigOptions } from './lambda/config.js';
 export {
   createStreamHandler,
   createStreamProcessor,
   type ProcessResult,
   type StreamHandler,
+  type StreamHandlerConfigLoader,
   type StreamProcessor,
 } from './lambda/handler.js';
 export { createJsonLogger, type Logger } from './lambda/logger.js';

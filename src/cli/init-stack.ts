@@ -116,6 +116,6 @@ export async function run(argv: string[]): Promise<number> {
     await writeFile(to, content);
     console.log(`wrote ${shown(to)}`);
   }
-  console.log(`\nNext: read ${join(shown(target), 'README.md')} - bundle the handler, then \`aws cloudformation package\` and \`deploy\`.`);
+  console.log(`\nNext: read ${join(shown(target), 'README.md')} - bundle and zip the handler, upload the zip to S3, then \`aws cloudformation deploy\` with CodeS3Bucket and CodeS3Key.`);
   return 0;
 }

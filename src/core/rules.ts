@@ -106,8 +106,8 @@ export interface Rule {
    */
   readonly writes?: 'value' | 'tombstone';
   /**
-   * `versioned` only: how long a tombstone refuses older writes, in seconds. Default 86,400
-   * (24 h). Keep it longer than the event source mapping's `MaximumRecordAgeInSeconds` and
+   * `versioned` only: how long a tombstone refuses older writes, in seconds. Default 90,000
+   * (25 h). Keep it longer than the event source mapping's `MaximumRecordAgeInSeconds` and
    * retry window, so no replayed record can outlive the tombstone that refuses it.
    */
   readonly tombstoneTtlSeconds?: number;

@@ -35,7 +35,7 @@ interface CommonOptions {
    * Versioned strategy and reader leases only. Memcached cannot report a key's remaining TTL, so
    * a lease taken on a tombstone, and a tombstone restored when such a lease is given back, live
    * this many seconds. Use at least the longest `tombstoneTtlSeconds` of your rules; a longer
-   * life only refuses more old writes. Default 86,400 (24 h).
+   * life only refuses more old writes. Default 90,000 (25 h).
    */
   readonly tombstoneTtlSeconds?: number;
 }

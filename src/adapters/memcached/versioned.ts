@@ -16,7 +16,7 @@ import { memcachedExpiration } from './expiry.js';
 import { memcachedKey } from './key.js';
 
 /** Default lifetime of keys that carry a floor (see `tombstoneTtlSeconds`). */
-export const DEFAULT_FLOOR_TTL_SECONDS = 86_400;
+export const DEFAULT_FLOOR_TTL_SECONDS = 90_000;
 
 export interface VersionedSettings {
   readonly now: () => number;

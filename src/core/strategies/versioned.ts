@@ -14,8 +14,12 @@ import { encodeValue, ruleKeys, type Side } from '../rule-eval.js';
 import { canonicalVersion, compareVersions } from '../versioned.js';
 import type { RuleChange, RuleIssue, StrategyDefinition } from './types.js';
 
-/** Default `tombstoneTtlSeconds` of versioned rules: 24 h, beyond any stream retention window. */
-export const DEFAULT_TOMBSTONE_TTL_SECONDS = 86_400;
+/**
+ * Default `tombstoneTtlSeconds` of versioned rules: 25 h. A tombstone must outlive the oldest record
+ * that can still arrive: the stream keeps records 24 h (the template caps `MaximumRecordAgeInSeconds`
+ * at 86,400), plus the retry window of a batch that was in flight when the record was written.
+ */
+export const DEFAULT_TOMBSTONE_TTL_SECONDS = 90_000;
 
 function versionAttribute(side: Side, attribute: string, view: string | undefined): string {
   const av: AttributeValue | undefined = side.image.raw[attribute];
