@@ -157,6 +157,12 @@ export class CacheSync extends Construct {
     if (cache.secret !== undefined) {
       // Secrets Manager at cold start, through a NAT gateway or an interface endpoint.
       this.functionSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to AWS APIs (Secrets Manager)');
+    } else {
+      // CDK drops its "no traffic" placeholder once any egress rule exists, even a separate
+      // rule resource; a group with no inline egress gets EC2's default allow-all. Keep a rule
+      // that matches nothing, as stack-memcached.yaml does.
+      const group = this.functionSecurityGroup.node.defaultChild as ec2.CfnSecurityGroup;
+      group.addPropertyOverride('SecurityGroupEgress', [{ IpProtocol: '-1', CidrIp: '127.0.0.1/32', Description: 'no outbound traffic' }]);
     }
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
