@@ -4,9 +4,10 @@
  * the construct promises. Also: the package root and the adapters never pull in the CDK.
  */
 import { spawnSync } from 'node:child_process';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { build as tsup, type Options } from 'tsup';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { synthExample } from '../../scripts/cdk-synth.mjs';
 
@@ -114,4 +115,41 @@ describe('the package root and the adapters', () => {
     const imports = Object.values(result.metafile.outputs).flatMap((output) => output.imports.map((imported) => imported.path));
     expect(imports.filter((path) => /^(aws-cdk-lib|constructs)(\/|$)/.test(path))).toEqual([]);
   });
+
+  it('are built byte-identical with and without the cdk entry in tsup', async () => {
+    const entry: Record<string, string> = {
+      index: 'src/index.ts',
+      redis: 'src/adapters/redis/index.ts',
+      memcached: 'src/adapters/memcached/index.ts',
+      local: 'src/local/index.ts',
+      cli: 'src/cli/index.ts',
+    };
+    const out = join(ROOT, '.tmp', 'cdk-tsup');
+    // tsup.config.ts without types (dts changes nothing in the JavaScript compared here).
+    const options = (outDir: string, entries: Record<string, string>): Options => ({
+      entry: entries,
+      outDir,
+      format: ['esm', 'cjs'],
+      dts: false,
+      sourcemap: true,
+      clean: true,
+      target: 'node20',
+      platform: 'node',
+      splitting: true,
+      treeshake: true,
+      external: ['ioredis', 'memjs', '@aws-sdk/client-dynamodb', '@aws-sdk/client-dynamodb-streams', 'aws-cdk-lib', 'constructs'],
+      silent: true,
+      config: false,
+    });
+    await rm(out, { recursive: true, force: true });
+    await tsup(options(join(out, 'without'), entry));
+    await tsup(options(join(out, 'with'), { ...entry, cdk: 'src/cdk/index.ts' }));
+    const without = (await readdir(join(out, 'without'))).sort();
+    const withCdk = (await readdir(join(out, 'with'))).sort();
+    expect(withCdk.filter((name) => !without.includes(name))).toEqual(['cdk.cjs', 'cdk.cjs.map', 'cdk.js', 'cdk.js.map']);
+    for (const name of without) {
+      const [before, after] = await Promise.all([readFile(join(out, 'without', name)), readFile(join(out, 'with', name))]);
+      expect(after.equals(before), name).toBe(true);
+    }
+  }, 120_000);
 });
