@@ -10,6 +10,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CacheSync, type CacheSyncProps } from '../../src/cdk/index.js';
 
@@ -21,7 +23,8 @@ function stackWith(extra: Extra | ((stack: Stack) => Extra), withStream = true, 
     partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
     ...(withStream ? { stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES } : {}),
   });
-  const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'p', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+  // An imported VPC keeps the templates (and the synth time) to the construct's own resources.
+  const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-0a1b2c3d', availabilityZones: ['eu-west-1a', 'eu-west-1b'], isolatedSubnetIds: ['subnet-1', 'subnet-2'] });
   return {
     stack,
     sync: () =>
@@ -233,7 +236,7 @@ describe('CacheSync with other caches', () => {
     void sync;
     new CacheSync(stack, 'Existing', {
       table,
-      vpc: ec2.Vpc.fromVpcAttributes(stack, 'Imported', { vpcId: 'vpc-1', availabilityZones: ['a', 'b'], isolatedSubnetIds: ['subnet-1', 'subnet-2'] }),
+      vpc: ec2.Vpc.fromVpcAttributes(stack, 'Imported', { vpcId: 'vpc-1', availabilityZones: ['a', 'b'], isolatedSubnetIds: ['subnet-3', 'subnet-4'] }),
       cache: { kind: 'existing-serverless', endpoint: { address: 'c.serverless.cache.amazonaws.com', port: 6379 }, securityGroup, secret },
       handler: { code: lambda.Code.fromInline('export const handler = async () => ({});') },
       stream: { maxRecordAge: Duration.hours(24), parallelizationFactor: 2 },
@@ -262,5 +265,25 @@ describe('CacheSync props', () => {
   it('refuses unbounded retries', () => {
     const { sync } = stackWith({ stream: { retryAttempts: -1 } });
     expect(sync).toThrow(/stream\.retryAttempts must be an integer from 0 to 10000, got -1/);
+  });
+});
+
+describe('the cdk subpath boundary', () => {
+  const src = join(import.meta.dirname, '..', '..', 'src');
+  const files = readdirSync(src, { recursive: true, encoding: 'utf8' })
+    .filter((name) => name.endsWith('.ts'))
+    .map((name) => ({ path: relative(src, join(src, name)).split('\\').join('/'), text: readFileSync(join(src, name), 'utf8') }));
+  const importsOf = (text: string): string[] => [...text.matchAll(/\bfrom\s+['"]([^'"]+)['"]/g)].map((match) => match[1] ?? '');
+
+  it('is the only place under src that imports aws-cdk-lib or constructs', () => {
+    const outside = files.filter((file) => !file.path.startsWith('cdk/') && importsOf(file.text).some((path) => /^(aws-cdk-lib|constructs)(\/|$)/.test(path)));
+    expect(outside.map((file) => file.path)).toEqual([]);
+  });
+
+  it('imports no adapter, client or other library module', () => {
+    const cdk = files.filter((file) => file.path.startsWith('cdk/'));
+    expect(cdk.length).toBeGreaterThan(0);
+    const imports = cdk.flatMap((file) => importsOf(file.text));
+    expect(imports.filter((path) => !/^(aws-cdk-lib|constructs)(\/|$)/.test(path) && !/^\.\/[a-z-]+\.js$/.test(path))).toEqual([]);
   });
 });
