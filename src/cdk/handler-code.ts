@@ -25,7 +25,8 @@ export const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const
  *
  * `entry` is bundled at synth time by `NodejsFunction`, which needs the `esbuild` package in
  * your app (`npm install -D esbuild`) or, failing that, Docker. The construct sets the ESM
- * format, the `createRequire` banner and `mainFields`; other `bundling` options are yours.
+ * format, the `createRequire` banner and `mainFields`; other `bundling` options are yours
+ * (defaults: minified, `@aws-sdk/client-*` external, everything else bundled).
  *
  * @example
  * ```ts
@@ -87,6 +88,9 @@ export function createCacheSyncFunction(scope: Construct, code: HandlerCode, run
     bundling: {
       minify: true,
       sourceMap: false,
+      // Clients come from the runtime's SDK; small utilities such as @aws-sdk/util-dynamodb
+      // are bundled, since the runtime's copy may be older than the library needs.
+      externalModules: ['@aws-sdk/client-*'],
       ...code.bundling,
       format: nodejs.OutputFormat.ESM,
       banner: ESM_REQUIRE_BANNER,

@@ -73,6 +73,9 @@ describe('the CDK example app', () => {
     expect(others).toHaveLength(0);
     expect(bundle?.startsWith("import { createRequire } from 'module'; const require = createRequire(import.meta.url);")).toBe(true);
     expect(bundle).toContain('ioredis');
+    // SDK clients come from the runtime; the library's utilities travel with the bundle.
+    const sdkImports = [...(bundle ?? '').matchAll(/from\s*"(@aws-sdk\/[a-z-]+)"/g)].map((match) => match[1]);
+    expect(sdkImports).toEqual(['@aws-sdk/client-secrets-manager']);
   });
 
   it('lints clean with cfn-lint, apart from the named framework warnings', { timeout: 180_000 }, (context) => {
