@@ -159,10 +159,9 @@ export class CacheSync extends Construct {
       this.functionSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to AWS APIs (Secrets Manager)');
     } else {
       // CDK drops its "no traffic" placeholder once any egress rule exists, even a separate
-      // rule resource; a group with no inline egress gets EC2's default allow-all. Keep a rule
-      // that matches nothing, as stack-memcached.yaml does.
-      const group = this.functionSecurityGroup.node.defaultChild as ec2.CfnSecurityGroup;
-      group.addPropertyOverride('SecurityGroupEgress', [{ IpProtocol: '-1', CidrIp: '127.0.0.1/32', Description: 'no outbound traffic' }]);
+      // rule resource; a group with no inline egress gets EC2's default allow-all. Keep an
+      // inline rule that matches nothing, as stack-memcached.yaml does.
+      this.functionSecurityGroup.addEgressRule(ec2.Peer.ipv4('127.0.0.1/32'), ec2.Port.allTraffic(), 'no outbound traffic');
     }
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
