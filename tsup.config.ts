@@ -13,5 +13,5 @@ export default defineConfig({
   platform: 'node',
   splitting: true,
   treeshake: true,
-  external: ['vitest', 'ioredis', 'memjs', '@aws-sdk/client-dynamodb', '@aws-sdk/client-dynamodb-streams'],
+  external: ['vitest', 'aws-cdk-lib', 'constructs', 'ioredis', 'memjs', '@aws-sdk/client-dynamodb', '@aws-sdk/client-dynamodb-streams'],
 });

@@ -12,6 +12,7 @@ export const ENTRY_POINTS = [
   { name: 'memcached', subpath: './memcached', source: 'src/adapters/memcached/index.ts' },
   { name: 'local', subpath: './local', source: 'src/local/index.ts' },
   { name: 'monitor', subpath: './monitor', source: 'src/monitor/index.ts' },
+  { name: 'cdk', subpath: './cdk', source: 'src/cdk/index.ts' },
   { name: 'adapter-kit', subpath: './adapter-kit', source: 'src/adapter-kit.ts' },
   { name: 'testing', subpath: './testing', source: 'src/testing/index.ts' },
   { name: 'cli', subpath: undefined, source: 'src/cli/index.ts' },
