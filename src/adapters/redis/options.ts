@@ -158,7 +158,8 @@ export function resolveUrlOptions(options: RedisUrlAdapterOptions): UrlSettings 
 }
 
 
-const duration = z.optional(z.number({ error: 'must be a number of milliseconds' }));
+// Values are checked (and worded) by checkPositive in resolveUrlOptions; zod knows the names.
+const duration = z.optional(z.unknown());
 
 /** The `{ client }` form: nothing else is read, so nothing else is accepted. */
 const clientSchema = z.strictObject({
