@@ -16,6 +16,7 @@ import type { Socket } from 'node:net';
 /** The fields of a memjs `Server` this module relies on. */
 interface MemjsServer {
   responseBuffer: Buffer;
+  requestTimeouts: unknown[];
   connected: boolean;
   _socket?: Socket | undefined;
   error(error: unknown): void;
@@ -68,7 +69,21 @@ function guardServer(server: MemjsServer): void {
   server.sock = (sasl, go) => {
     originalSock(sasl, go);
     for (const socket of sockets) if (socket.destroyed) sockets.delete(socket);
-    if (server._socket !== undefined) sockets.add(server._socket);
+    const socket = server._socket;
+    if (socket !== undefined && !sockets.has(socket)) {
+      sockets.add(socket);
+      // memjs ends a socket with a FIN when a request times out (before raising the error);
+      // with requests outstanding that would let the kernel deliver their writes late, after
+      // the retry. A graceful close with nothing outstanding (client.close()) stays graceful.
+      const end = socket.end.bind(socket);
+      socket.end = ((...args: Parameters<Socket['end']>) => {
+        if (server.requestTimeouts.length > 0 && !socket.destroyed) {
+          socket.resetAndDestroy();
+          return socket;
+        }
+        return end(...args);
+      }) as Socket['end'];
+    }
   };
   server.error = (error) => {
     wipe();
