@@ -12,10 +12,12 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
+import * as z from 'zod/mini';
 import { supportsVersioned, type CacheAdapter, type LeaseOutcome } from '../core/commands.js';
 import { resolveCodec } from '../core/codecs.js';
 import type { Codec, CodecName } from '../core/rules.js';
 import { canonicalVersion, decodeEnvelope } from '../core/versioned.js';
+import { strictOptionIssues } from '../core/strict-options.js';
 import { ConfigError } from '../errors.js';
 
 /** Options for {@link createCacheReader}. */
@@ -69,6 +71,26 @@ const MISS: Hit = { hit: false };
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+const isFunction = (v: unknown) => typeof v === 'function';
+
+// Names and types; the durations' values are checked by `positive`, which words the problem.
+const readerSchema = z.strictObject({
+  adapter: z.unknown(),
+  codec: z.optional(
+    z.union(
+      [
+        z.enum(['json', 'dynamodb']),
+        z.object({ name: z.string(), encode: z.custom<Codec['encode']>(isFunction), decode: z.custom<Codec['decode']>(isFunction) }),
+      ],
+      { error: "must be 'json', 'dynamodb' or a codec { name, encode, decode }" },
+    ),
+  ),
+  leaseTtlMs: z.optional(z.unknown()),
+  waitMs: z.optional(z.unknown()),
+  pollMs: z.optional(z.unknown()),
+  onCacheError: z.optional(z.custom<NonNullable<CacheReaderOptions['onCacheError']>>(isFunction, { error: 'must be a function (error, operation) => void' })),
+});
+
 function positive(name: string, value: number | undefined, fallback: number, issues: string[]): number {
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value <= 0) issues.push(`${name}: must be a positive number of milliseconds`);
@@ -97,13 +119,15 @@ function versionText(version: string | number | bigint | undefined): string | un
  * ```
  */
 export function createCacheReader(options: CacheReaderOptions): CacheReader {
-  const issues: string[] = [];
+  const strict = strictOptionIssues('createCacheReader', readerSchema, options);
+  if (typeof options !== 'object' || options === null) throw new ConfigError(strict.issues);
+  const issues = [...strict.issues];
   const { adapter } = options;
   if (typeof adapter !== 'object' || adapter === null || typeof adapter.get !== 'function') issues.push('adapter: must be a cache adapter');
   const leaseTtlMs = positive('leaseTtlMs', options.leaseTtlMs, 3_000, issues);
   const waitMs = positive('waitMs', options.waitMs, 200, issues);
   const pollMs = positive('pollMs', options.pollMs, 10, issues);
-  if (issues.length > 0) throw new ConfigError(issues);
+  if (issues.length > 0) throw new ConfigError(issues, { cause: strict.cause });
   const codec = resolveCodec(options.codec);
   const report = options.onCacheError ?? (() => {});
 

@@ -24,7 +24,20 @@ interface Pair {
   resetOnData: boolean;
   /** Client bytes held back (a partition that will heal), delivered by `releaseHeld()`. */
   held: Buffer[] | undefined;
+  /** Server bytes are dropped from now on; the connection stays open (after a reply fault). */
+  deaf: boolean;
 }
+
+/**
+ * What a server's reply stream can turn into: `error-line`, a text-protocol error line (what
+ * memcached writes when it runs out of connections) and then silence; `cut-frame`, a reply cut
+ * off inside its header and then silence; `garbage`, stray bytes before the real replies;
+ * `stall`, no more replies. The connection stays open in every case.
+ */
+export type ReplyFault = 'error-line' | 'cut-frame' | 'garbage' | 'stall';
+
+/** The line memcached writes before closing a connection it cannot serve (conn limit reached). */
+export const MEMCACHED_ERROR_LINE = 'ERROR Too many open connections\r\n';
 
 export interface FaultProxy {
   readonly host: string;
@@ -65,6 +78,11 @@ export interface FaultProxy {
    */
   holdOpen(): void;
   /**
+   * The next reply chunk any server sends (on any connection) meets `fault`; later connections
+   * are untouched. Resolves once the fault has been applied.
+   */
+  replyFault(fault: ReplyFault): Promise<void>;
+  /**
    * The partition heals: deliver everything held, in order, then close what the client closed.
    * Resolves once the server has acted on the delivery: it answered (client still connected) or
    * it closed the connection after reading the rest (client gone). Rejects after `timeoutMs`.
@@ -85,7 +103,27 @@ export async function startFaultProxy(upstream: { host: string; port: number }):
   let cutAt: number | undefined;
   let cutting = false;
   let cutGraceMs = 0;
+  let armed: { fault: ReplyFault; applied: () => void } | undefined;
   const pairs = new Set<Pair>();
+
+  /** Apply the armed reply fault to `chunk` from `pair`'s server: what the client gets instead. */
+  const applyReplyFault = (pair: Pair, chunk: Buffer, fault: ReplyFault): Buffer => {
+    switch (fault) {
+      case 'error-line':
+        pair.deaf = true;
+        return Buffer.from(MEMCACHED_ERROR_LINE, 'latin1');
+      case 'cut-frame':
+        pair.deaf = true;
+        // 13 bytes: inside the first reply's 24-byte header, whatever the chunk holds.
+        return chunk.subarray(0, Math.min(13, chunk.length - 1));
+      case 'garbage':
+        // Deterministic bytes that cannot start a binary-protocol reply (magic 0x81).
+        return Buffer.concat([Buffer.from([0x00, 0x13, 0x37, 0xfe, 0x7f, 0x00, 0x00, 0x01, 0xde, 0xad, 0xbe, 0xef, 0x0a, 0x0d, 0x20, 0x41]), chunk]);
+      case 'stall':
+        pair.deaf = true;
+        return Buffer.alloc(0);
+    }
+  };
 
   const destroyPair = (pair: Pair) => {
     // resetAndDestroy sends RST: the client learns at once, as when a server process dies.
@@ -101,7 +139,7 @@ export async function startFaultProxy(upstream: { host: string; port: number }):
       return;
     }
     const upstreamSocket = connect({ host: upstream.host, port: upstreamPort });
-    const pair: Pair = { client, upstream: upstreamSocket, blackholed: false, resetOnData: false, held: undefined };
+    const pair: Pair = { client, upstream: upstreamSocket, blackholed: false, resetOnData: false, held: undefined, deaf: false };
     pairs.add(pair);
     client.setNoDelay(true);
     upstreamSocket.setNoDelay(true);
@@ -134,7 +172,16 @@ export async function startFaultProxy(upstream: { host: string; port: number }):
       upstreamSocket.write(chunk);
     });
     upstreamSocket.on('data', (chunk: Buffer) => {
-      if (!pair.blackholed && !pair.held) client.write(chunk);
+      if (pair.blackholed || pair.held || pair.deaf) return;
+      if (armed !== undefined) {
+        const { fault, applied } = armed;
+        armed = undefined;
+        const sent = applyReplyFault(pair, chunk, fault);
+        if (sent.length > 0) client.write(sent);
+        applied();
+        return;
+      }
+      client.write(chunk);
     });
     const end = () => {
       if (!pairs.has(pair)) return;
@@ -195,6 +242,11 @@ export async function startFaultProxy(upstream: { host: string; port: number }):
     },
     holdOpen() {
       for (const pair of pairs) pair.held = [];
+    },
+    replyFault(fault) {
+      return new Promise<void>((resolve) => {
+        armed = { fault, applied: resolve };
+      });
     },
     async releaseHeld(timeoutMs = 5_000) {
       const deliveries: Promise<void>[] = [];

@@ -145,18 +145,13 @@ describe('Memcached faults through the handler', () => {
   });
 });
 
-// KNOWN GAP (memcached adapter; any adapter that replaces a connection with unanswered writes),
-// run as `it.fails`: it passes while the gap exists and fails, to be turned into a plain `it`,
-// once the adapter closes it. When replies time out, the adapter replaces its
-// client and closes the old connection gracefully. The writes it had sent stay in the kernel's
-// send queue and are retransmitted; if the partition heals within TCP's retransmission window
-// (~15 min) they reach the server AFTER the retry and AFTER newer batches, and the old value
-// stays cached until its TTL. Measured here: the cache ends with "A" where the table says "B".
-// Fixes: abandon such connections with a reset (socket.resetAndDestroy(), i.e. SO_LINGER 0) so
-// the kernel drops what was never acknowledged (this proxy models that: a reset discards held
-// bytes); and/or versioned rules, which refuse an older write.
+// Formerly a known gap: when replies time out, memjs closed the socket with a FIN, and the
+// writes it had sent stayed in the kernel's send queue, retransmitted until the partition healed:
+// they reached the server AFTER the retry and AFTER newer batches (the cache ended with "A" where
+// the table says "B"). The adapter now aborts such a socket with a reset (SO_LINGER 0), so the
+// kernel drops what was never acknowledged (this proxy models that: a reset discards held bytes).
 describe('Memcached: a partition that heals after the adapter replaced its connection', () => {
-  it.fails('late delivery of a timed-out write does not overwrite newer values', async () => {
+  it('late delivery of a timed-out write does not overwrite newer values', async () => {
     const processor = processorFor(adapter);
     const user = { pk: 'late-1', type: 'User', email: 'late-1@example.com', name: 'v0' };
     const v = (name: string) => ({ ...user, name });

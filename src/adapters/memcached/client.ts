@@ -6,6 +6,7 @@
  */
 import { ConfigError } from '../../errors.js';
 import type { MemjsFrameClient } from './cas.js';
+import { guardMemjsClient } from './reset.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_FAILOVER_TIME_MS, DEFAULT_TIMEOUT_MS, type MemcachedServersOptions } from './options.js';
 import { openTlsTunnel, type TlsTunnel } from './tls-tunnel.js';
 
@@ -41,6 +42,8 @@ export interface MemcachedClient {
 /** A client the adapter created, which it must close. */
 export interface OwnedClient extends MemcachedClient, Partial<MemjsFrameClient> {
   close(): void;
+  /** Drop every server connection with a reset, failing what is outstanding with `reason`. */
+  resetConnections(reason: string): void;
   /** The last TLS problem towards any server, when the client runs through TLS tunnels. */
   transportProblem?(): string | undefined;
 }
@@ -111,8 +114,10 @@ export async function createMemjsClient(options: MemcachedServersOptions): Promi
     ...(options.username === undefined ? {} : { username: options.username }),
     ...(options.password === undefined ? {} : { password: options.password }),
   });
-  if (tunnels.length === 0) return client;
+  const resetConnections = guardMemjsClient(client) ?? (() => undefined);
+  if (tunnels.length === 0) return Object.assign(client, { resetConnections });
   return {
+    resetConnections,
     set: (key, value, setOptions) => client.set(key, value, setOptions),
     delete: (key) => client.delete(key),
     get: (key) => client.get(key),

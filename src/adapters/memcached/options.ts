@@ -6,6 +6,8 @@
  * @module
  */
 import type { ConnectionOptions } from 'node:tls';
+import * as z from 'zod/mini';
+import { strictOptionIssues } from '../../core/strict-options.js';
 import { ConfigError } from '../../errors.js';
 import { checkPositive, checkPositiveWhole } from '../option-checks.js';
 import type { MemcachedClient } from './client.js';
@@ -118,8 +120,13 @@ export interface MemcachedSettings {
 
 /** Validate `options` and apply the defaults; throws {@link ConfigError} listing every problem. */
 export function resolveSettings(options: MemcachedAdapterOptions): MemcachedSettings {
-  const issues = validate(options);
-  if (issues.length > 0) throw new ConfigError(issues);
+  if (typeof options !== 'object' || options === null) throw new ConfigError(['memcachedAdapter: pass { servers } or { client }']);
+  if (options.client !== undefined && options.servers !== undefined) {
+    throw new ConfigError(['memcachedAdapter: pass either client or servers, not both (servers is only read when the adapter creates its client)']);
+  }
+  const strict = strictOptionIssues('memcachedAdapter', options.client !== undefined ? clientSchema : serversSchema, options, new Set(Object.keys(RENAMED)));
+  const issues = [...strict.issues, ...validate(options)];
+  if (issues.length > 0) throw new ConfigError(issues, { cause: strict.cause });
   const deadlineMs =
     options.deadlineMs ??
     (options.client !== undefined
@@ -146,6 +153,28 @@ const RENAMED: Readonly<Record<string, string>> = {
   connectTimeoutSeconds: 'connectTimeoutMs',
   failoverTimeSeconds: 'failoverTimeMs',
 };
+
+// Types and known names only; values are checked in `validate`, which words each problem.
+const number = z.optional(z.unknown());
+const common = {
+  maxValueBytes: number,
+  now: z.optional(z.custom<() => number>((v) => typeof v === 'function', { error: 'must be a function returning milliseconds' })),
+  deadlineMs: number,
+  tombstoneTtlSeconds: number,
+};
+const clientSchema = z.strictObject({ ...common, client: z.custom<MemcachedClient>((v) => typeof v === 'object' && v !== null, { error: 'must be a memjs Client' }) });
+const serversSchema = z.strictObject({
+  ...common,
+  servers: z.unknown(),
+  username: z.optional(z.string({ error: 'must be a string' })),
+  password: z.optional(z.string({ error: 'must be a string' })),
+  timeoutMs: number,
+  connectTimeoutMs: number,
+  failover: z.optional(z.boolean({ error: 'must be true or false' })),
+  failoverTimeMs: number,
+  keepAlive: z.optional(z.boolean({ error: 'must be true or false' })),
+  tls: z.optional(z.union([z.boolean(), z.record(z.string(), z.unknown())], { error: 'must be true, false or tls.connect options' })),
+});
 
 const SERVER_ENTRY = /^(?:[^@,\s]+@)?[^@:,\s]+(?::(\d{1,5}))?$/;
 

@@ -3,8 +3,14 @@
  *
  * @module
  */
+import * as z from 'zod/mini';
 import type { AnyCacheCommand, CommandResult, FillOptions, LeaseOutcome, VersionedCacheAdapter } from '../../core/commands.js';
 import { deleteVersionedTransition, fillTransition, leaseTransition, setVersionedTransition, type Transition } from '../../core/versioned.js';
+import { assertStrictOptions } from '../../core/strict-options.js';
+
+const memorySchema = z.strictObject({
+  now: z.optional(z.custom<() => number>((v) => typeof v === 'function', { error: 'must be a function returning milliseconds' })),
+});
 
 /** Options for {@link memoryAdapter}. */
 export interface MemoryAdapterOptions {
@@ -42,6 +48,7 @@ interface Entry {
  * ```
  */
 export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter {
+  assertStrictOptions('memoryAdapter', memorySchema, options);
   const now = options.now ?? Date.now;
   const store = new Map<string, Entry>();
 

@@ -10,7 +10,7 @@ import { CacheCommandError, CacheUnavailableError, ConfigError } from '../../err
 import type { RedisClientLike } from './client.js';
 import { type Connection, ownedConnection, userConnection } from './connection.js';
 import { commandErrorHint, executeBatch, failure, isReplyError, toError } from './execute.js';
-import { type RedisAdapterOptions, resolveUrlOptions } from './options.js';
+import { assertKnownOptions, type RedisAdapterOptions, resolveUrlOptions } from './options.js';
 import { FILL, LEASE, type LuaScript } from './scripts.js';
 
 export type { PipelineReply, RedisClientLike, RedisPipelineLike } from './client.js';
@@ -37,6 +37,7 @@ function connectionFor(options: RedisAdapterOptions): Connection {
   }
   if ('client' in options && options.client !== undefined) {
     if ('url' in options && options.url !== undefined) throw new ConfigError(['redisAdapter: pass either client or url, not both']);
+    assertKnownOptions(options);
     const { client } = options;
     if (typeof client.pipeline !== 'function' || typeof client.get !== 'function') {
       throw new ConfigError(['client: must have pipeline() and get(key), e.g. an ioredis Redis or Cluster']);
@@ -44,6 +45,7 @@ function connectionFor(options: RedisAdapterOptions): Connection {
     return userConnection(client);
   }
   if (typeof options.url !== 'string') throw new ConfigError(['redisAdapter: pass { client } (an ioredis Redis or Cluster) or { url }']);
+  assertKnownOptions(options);
   return ownedConnection(resolveUrlOptions(options));
 }
 

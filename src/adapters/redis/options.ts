@@ -5,6 +5,8 @@
  * @module
  */
 import type { ConnectionOptions } from 'node:tls';
+import * as z from 'zod/mini';
+import { assertStrictOptions } from '../../core/strict-options.js';
 import { ConfigError } from '../../errors.js';
 import { checkPositive } from '../option-checks.js';
 import type { RedisClientLike } from './client.js';
@@ -155,3 +157,32 @@ export function resolveUrlOptions(options: RedisUrlAdapterOptions): UrlSettings 
   };
 }
 
+
+// Values are checked (and worded) by checkPositive in resolveUrlOptions; zod knows the names.
+const duration = z.optional(z.unknown());
+
+/** The `{ client }` form: nothing else is read, so nothing else is accepted. */
+const clientSchema = z.strictObject({
+  client: z.custom<RedisClientLike>((v) => typeof v === 'object' && v !== null, { error: 'must be an ioredis Redis or Cluster' }),
+});
+
+/** The `{ url }` form; values are checked further in {@link resolveUrlOptions}. */
+const urlSchema = z.strictObject({
+  url: z.string({ error: 'must be a redis:// or rediss:// URL string' }),
+  cluster: z.optional(z.boolean({ error: 'must be true or false' })),
+  // Its contents are tls.connect's business; resolveTls refuses what is not an object.
+  tls: z.optional(z.unknown()),
+  connectTimeoutMs: duration,
+  commandTimeoutMs: duration,
+  // ioredis's options, passed through: the client's business.
+  clientOptions: z.optional(z.unknown()),
+});
+
+/**
+ * Refuse unknown options (naming the nearest valid one, e.g. `commandTimeout` -> `commandTimeoutMs`)
+ * and options of the wrong type, for either form; throws {@link ConfigError}.
+ */
+export function assertKnownOptions(options: RedisAdapterOptions): void {
+  const withClient = Object.hasOwn(options, 'client') && options.client !== undefined;
+  assertStrictOptions('redisAdapter', withClient ? clientSchema : urlSchema, options);
+}
