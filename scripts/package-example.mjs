@@ -52,18 +52,21 @@ const librarySourcePlugin = {
 };
 
 /**
- * Bundle one handler to a single CommonJS string.
+ * Bundle one handler to a single string, CommonJS unless told otherwise (the tests also bundle
+ * as ESM, with and without the createRequire banner, as CDK and SAM users do).
  * @param {string} entry path of the handler source, relative to the repository root
+ * @param {{ format?: 'cjs' | 'esm', banner?: string }} [options]
  * @returns {Promise<string>}
  */
-export async function bundleHandler(entry) {
+export async function bundleHandler(entry, { format = 'cjs', banner } = {}) {
   const result = await build({
     entryPoints: [join(root, entry)],
     bundle: true,
     write: false,
     platform: 'node',
     target: 'node22',
-    format: 'cjs',
+    format,
+    ...(banner === undefined ? {} : { banner: { js: banner } }),
     minify: true,
     legalComments: 'none',
     // Clients come from the runtime; small utilities such as @aws-sdk/util-dynamodb are
