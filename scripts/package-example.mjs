@@ -6,8 +6,9 @@
  *   dist-example/handler-memcached.zip  examples/handler/memcached.ts  (stack-memcached.yaml)
  *
  * Each zip holds one minified `index.js` (handler `index.handler`). Choices:
- * - CommonJS, not ESM: ioredis and memjs are CommonJS and `require()` Node built-ins; bundled
- *   into an ESM file those calls fail at runtime ("Dynamic require ... is not supported").
+ * - CommonJS: ioredis and memjs are CommonJS and `require()` Node built-ins, which a CommonJS
+ *   bundle serves as is. ESM bundles work too (docs/deploy.md, "Bundling as ESM"); the tests
+ *   build them with `bundleHandler(entry, { format: 'esm' })`.
  * - `@aws-sdk/client-*` stays external: the Lambda Node.js runtime ships SDK v3 clients.
  *   Utilities the library needs (`@aws-sdk/util-dynamodb`) are bundled, pinned to our version.
  * - The library is bundled from `src/` (no `npm run build` needed): `ddb-cache-sync` and its

@@ -66,7 +66,7 @@ export function clientLoadError(packageName: string, option: string, cause: unkn
         `an ESM bundle of CommonJS packages needs a require. Add the banner ${JSON.stringify(ESM_REQUIRE_BANNER)}: ` +
         `esbuild --format=esm --banner:js="${ESM_REQUIRE_BANNER}"; ` +
         `CDK NodejsFunction bundling: { format: OutputFormat.ESM, banner: "${ESM_REQUIRE_BANNER}" }; ` +
-        `SAM Metadata: BuildProperties: { Format: esm, Banner: "${ESM_REQUIRE_BANNER}" }; ` +
+        `SAM Metadata: BuildProperties: { Format: esm, Banner: ["js=${ESM_REQUIRE_BANNER}"] }; ` +
         `or bundle as CommonJS. See ${DOC}`,
       { packageName, missing: false },
       { cause },
