@@ -4,7 +4,7 @@
 export declare const EXAMPLES: readonly { readonly entry: string; readonly zip: string }[];
 
 /** Bundle one handler to a single CommonJS string. */
-export declare function bundleHandler(entry: string): Promise<string>;
+export declare function bundleHandler(entry: string, options?: { readonly format?: 'cjs' | 'esm'; readonly banner?: string }): Promise<string>;
 
 /** Build a zip archive (deflate, fixed timestamps, mode 0644). */
 export declare function zip(files: readonly { readonly name: string; readonly data: Uint8Array }[]): Buffer;

@@ -6,9 +6,10 @@
  *   dist-example/handler-memcached.zip  examples/handler/memcached.ts  (stack-memcached.yaml)
  *
  * Each zip holds one minified `index.js` (handler `index.handler`), bundled from `src/` with the
- * Lambda options of esbuild-options.mjs (CommonJS, `@aws-sdk/client-*` external). The zip is
- * deterministic (fixed timestamps), so `aws cloudformation package` uploads a new object only
- * when the code changed.
+ * Lambda options of esbuild-options.mjs (CommonJS, `@aws-sdk/client-*` external). ESM bundles
+ * work too (docs/deploy.md, "Bundling as ESM"); the tests build them with
+ * `bundleHandler(entry, { format: 'esm' })`. The zip is deterministic (fixed timestamps), so an
+ * unchanged handler keeps its S3 key (scripts/example-code-params.mjs).
  *
  * Usage: node scripts/package-example.mjs [--out <dir>]
  *
@@ -30,12 +31,14 @@ export const EXAMPLES = [
 ];
 
 /**
- * Bundle one handler to a single CommonJS string.
+ * Bundle one handler to a single string, CommonJS unless told otherwise (the tests also bundle
+ * as ESM, with and without the createRequire banner, as CDK and SAM users do).
  * @param {string} entry path of the handler source, relative to the repository root
+ * @param {{ format?: 'cjs' | 'esm', banner?: string }} [options]
  * @returns {Promise<string>}
  */
-export async function bundleHandler(entry) {
-  const result = await build({ ...lambdaBundleOptions(root, entry), logLevel: 'warning' });
+export async function bundleHandler(entry, { format = 'cjs', banner } = {}) {
+  const result = await build({ ...lambdaBundleOptions(root, entry), format, ...(banner === undefined ? {} : { banner: { js: banner } }), logLevel: 'warning' });
   const [file] = result.outputFiles;
   if (file === undefined) throw new Error(`esbuild produced no output for ${entry}`);
   return file.text;

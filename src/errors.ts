@@ -99,3 +99,21 @@ export class ValueTooLargeError extends DdbCacheSyncError {
     this.limit = context.limit;
   }
 }
+
+/**
+ * An optional client package (ioredis, memjs) could not be loaded. `missing` tells a package
+ * that is not installed apart from one that is installed but failed to load (most often a
+ * bundle that cannot serve its `require` calls); the message names the fix for each.
+ */
+export class ClientLoadError extends ConfigError {
+  /** The package that failed to load, e.g. `ioredis`. */
+  readonly packageName: string;
+  /** `true` only when the package itself was not found. */
+  readonly missing: boolean;
+  constructor(issue: string, context: { packageName: string; missing: boolean }, options?: { cause?: unknown }) {
+    super([issue], options);
+    this.name = 'ClientLoadError';
+    this.packageName = context.packageName;
+    this.missing = context.missing;
+  }
+}

@@ -163,17 +163,25 @@ const ms = (n: number) => `${Math.round(n)} ms`;
  * recorded events live); `run.mjs` passes it.
  */
 export async function main(argv: string[], root: string = process.cwd()): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      'redis-url': { type: 'string' },
-      'memcached-servers': { type: 'string' },
-      replay: { type: 'boolean', default: false },
-      record: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        'redis-url': { type: 'string' },
+        'memcached-servers': { type: 'string' },
+        replay: { type: 'boolean', default: false },
+        record: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    });
+  } catch (error) {
+    // A mistyped option is a usage error: one line and the usage, not a stack trace.
+    console.error(`${error instanceof Error ? error.message : String(error)}\n\n${usage()}`);
+    return 2;
+  }
+  const { values } = parsed;
   if (values.help) {
     console.log(usage());
     return 0;

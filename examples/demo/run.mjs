@@ -31,4 +31,10 @@ try {
 } finally {
   rmSync(outfile, { force: true });
 }
-process.exitCode = await main(process.argv.slice(2), root);
+try {
+  process.exitCode = await main(process.argv.slice(2), root);
+} catch (error) {
+  // The demo's own failures carry messages that say what to do; a stack trace would bury them.
+  console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+}

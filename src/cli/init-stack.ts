@@ -5,10 +5,11 @@
  *
  * @module
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from './package-root.js';
+
+export { packageRoot };
 
 /** What `init-stack` writes: source path in the package -> path under the target folder. */
 export const STACK_FILES: readonly { readonly from: string; readonly to: string }[] = [
@@ -27,24 +28,6 @@ Memcached), a README with the deploy commands, and the example handler sources t
 
   --force   overwrite files that already exist in <dir>`;
 
-/**
- * The package root: the nearest folder above this module whose package.json is ours. The
- * module runs from `src/cli/` (tests), from `dist/` after the build, and from
- * `node_modules/ddb-cache-sync/dist/` when installed; the templates sit at the root in all three.
- */
-export function packageRoot(start: string = dirname(fileURLToPath(import.meta.url))): string {
-  let dir = start;
-  for (;;) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest)) {
-      const parsed: unknown = JSON.parse(readFileSync(manifest, 'utf8'));
-      if (typeof parsed === 'object' && parsed !== null && 'name' in parsed && parsed.name === 'ddb-cache-sync') return dir;
-    }
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`cannot find the ddb-cache-sync package root above ${start}; reinstall the package`);
-    dir = parent;
-  }
-}
 
 interface Arguments {
   readonly dir: string;

@@ -11,7 +11,8 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { planCommands, type PlannedRecord } from '../core/plan.js';
 import { createStreamProcessor, type ProcessResult } from '../lambda/handler.js';
-import type { StreamHandlerConfig } from '../lambda/config.js';
+import { validateConfig, type StreamHandlerConfig } from '../lambda/config.js';
+import { ConfigError } from '../errors.js';
 
 /** Where the command writes. Tests pass collectors; the CLI uses the console. */
 export interface ReplayIo {
@@ -104,10 +105,24 @@ async function loadConfig(file: string): Promise<StreamHandlerConfig> {
       `--config ${file} must export the handler config { adapter, rules, ... } as default or \`config\`, or a function \`createConfig()\` returning it`,
     );
   }
-  return config as unknown as StreamHandlerConfig;
+  // Checked here, not first by the handler: a dry run never builds one, and a config error
+  // must show as itself, not as a failed batch.
+  try {
+    return validateConfig(config);
+  } catch (error) {
+    const close = config['adapter']['close'];
+    if (typeof close === 'function') await (close as () => Promise<void>).call(config['adapter']);
+    throw error;
+  }
 }
 
 class ReplayUsageError extends Error {}
+
+/** What applied ahead of the first failed record, numbered across the file's events. */
+function appliedBefore(offset: number, failedIndex: number): string {
+  if (failedIndex === 0) return 'no record applied';
+  return `records #${offset}..#${offset + failedIndex - 1} applied`;
+}
 
 function shorten(text: string, max = 100): string {
   return text.length > max ? `${text.slice(0, max - 3)}...` : text;
@@ -188,6 +203,10 @@ export async function run(argv: string[], io: ReplayIo = consoleIo): Promise<num
     events = await loadEvents(resolve(values.event));
     config = await loadConfig(resolve(values.config));
   } catch (error) {
+    if (error instanceof ConfigError) {
+      io.err(`--config ${values.config}: ${error.message}`);
+      return 2;
+    }
     if (error instanceof ReplayUsageError) {
       io.err(error.message);
       return 2;
@@ -230,15 +249,14 @@ export async function run(argv: string[], io: ReplayIo = consoleIo): Promise<num
       } else {
         const result = await source.process(quiet, event);
         for (const plan of result.records) for (const command of plan.commands) touched.add(command.key);
-        if (result.failedIndex === undefined) {
+        if (event.Records.length === 0) {
+          io.out('=> no records; batchItemFailures []');
+        } else if (result.failedIndex === undefined) {
           io.out(`=> applied: every record; batchItemFailures []`);
         } else {
           failed = true;
           const reported = result.batchItemFailures.map((f) => f.itemIdentifier);
-          io.out(
-            `=> records #${offset}..#${offset + result.failedIndex - 1} applied; ` +
-              `#${offset + result.failedIndex} and later reported for retry: batchItemFailures ${JSON.stringify(reported)}`,
-          );
+          io.out(`=> ${appliedBefore(offset, result.failedIndex)}; #${offset + result.failedIndex} and later reported for retry: batchItemFailures ${JSON.stringify(reported)}`);
           const error = result.records[result.failedIndex]?.error;
           if (error !== undefined) io.out(`   because: ${error.message}`);
           else io.out(`   because: a cache command of #${offset + result.failedIndex} failed (see --verbose for the adapter error)`);

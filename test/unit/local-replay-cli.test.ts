@@ -51,6 +51,36 @@ describe('ddb-cache-sync replay', () => {
     expect(out).toMatch(/records #0\.\.#0 applied; #1 and later reported for retry: batchItemFailures \["0+2"\]/);
   });
 
+  it('says no record applied when the first record fails, never "#0..#-1"', async () => {
+    process.env['REPLAY_FAIL_PREFIX'] = 'user:u1';
+    const { code, out } = await replay(['--event', lifecycle, '--config', config]);
+    expect(code).toBe(1);
+    expect(out).toMatch(/=> no record applied; #0 and later reported for retry: batchItemFailures \["0+1"\]/);
+    expect(out).not.toContain('#-1');
+  });
+
+  it('numbers an event without records as having none', async () => {
+    const file = join(tmp, 'empty-then-one.json');
+    const event = (await import(lifecycle, { with: { type: 'json' } })) as { default: { Records: unknown[] } };
+    writeFileSync(file, JSON.stringify([{ Records: [] }, { Records: event.default.Records.slice(0, 1) }]));
+    const { code, out } = await replay(['--event', file, '--config', config]);
+    expect(code).toBe(0);
+    expect(out).toMatch(/event 1 of 2\n=> no records; batchItemFailures \[\]/);
+    expect(out).toMatch(/event 2 of 2\n#0 INSERT/);
+    expect(out).not.toContain('#-1');
+  });
+
+  it('shows an invalid config as the config error, naming the option, and exits 2 (also with --dry-run)', async () => {
+    const file = join(tmp, 'bad-config.mjs');
+    writeFileSync(file, `export default { adapter: { name: 'x', execute: async () => [], close: async () => {} }, rules: [{ key: () => 'k', strategy: 'write-thru' }] };\n`);
+    for (const extra of [[], ['--dry-run']]) {
+      const { code, out, err } = await replay(['--event', lifecycle, '--config', file, ...extra]);
+      expect(code).toBe(2);
+      expect(err).toMatch(/^--config .*bad-config\.mjs: Invalid ddb-cache-sync config: rules\[0\]\.strategy/);
+      expect(out).toBe('');
+    }
+  });
+
   it('accepts an array of events', async () => {
     const file = join(tmp, 'two-events.json');
     const event = (await import(lifecycle, { with: { type: 'json' } })) as { default: { Records: unknown[] } };

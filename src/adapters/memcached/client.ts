@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ConfigError } from '../../errors.js';
+import { loadPeer } from '../peer.js';
 import type { MemjsFrameClient } from './cas.js';
 import { guardMemjsClient } from './reset.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_FAILOVER_TIME_MS, DEFAULT_TIMEOUT_MS, type MemcachedServersOptions } from './options.js';
@@ -52,15 +52,11 @@ export interface OwnedClient extends MemcachedClient, Partial<MemjsFrameClient> 
 const seconds = (ms: number): number => ms / 1000;
 
 async function loadMemjs(): Promise<typeof import('memjs')> {
-  try {
-    // Loaded here, not at the top, so that only the servers path needs memjs installed.
+  // Loaded here, not at the top, so that only the servers path needs memjs installed.
+  return loadPeer('memjs', 'memcachedAdapter.servers', async () => {
     const mod: typeof import('memjs') & { default?: typeof import('memjs') } = await import('memjs');
     return mod.default ?? mod;
-  } catch (cause) {
-    throw new ConfigError(['memcachedAdapter.servers: needs the memjs package; install it (npm install memjs) or pass client'], {
-      cause,
-    });
-  }
+  });
 }
 
 /**

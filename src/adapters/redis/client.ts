@@ -4,6 +4,8 @@
  *
  * @module
  */
+import type { AbstractConnector, Cluster, Redis } from 'ioredis';
+import { loadPeer } from '../peer.js';
 
 /** One reply slot of a pipeline: `[error, result]`, as ioredis returns them. */
 export type PipelineReply = [error: Error | null, result: unknown];
@@ -46,4 +48,24 @@ export interface RedisClientLike {
    * primary first. Empty until the cluster client has connected.
    */
   readonly slots?: ReadonlyArray<ReadonlyArray<string> | undefined>;
+}
+
+/** The parts of ioredis the adapter builds clients from. */
+export interface Ioredis {
+  readonly Redis: typeof Redis;
+  readonly Cluster: typeof Cluster;
+  readonly AbstractConnector: typeof AbstractConnector;
+}
+
+/**
+ * Load ioredis for `url`: by dynamic import, so an adapter around the user's client never loads
+ * it. Throws a `ClientLoadError` naming the actual cause (not installed, or a bundle that cannot
+ * serve ioredis's `require` calls).
+ */
+export async function loadIoredis(): Promise<Ioredis> {
+  return loadPeer('ioredis', 'redisAdapter.url', async () => {
+    // ioredis 5 and 6 both export Redis, Cluster and AbstractConnector by name.
+    const { Redis, Cluster, AbstractConnector } = await import('ioredis');
+    return { Redis, Cluster, AbstractConnector };
+  });
 }

@@ -6,11 +6,11 @@
  * @module
  */
 import type { ConnectionOptions } from 'node:tls';
-import type { AbstractConnector, Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
-import { CacheUnavailableError, ConfigError } from '../../errors.js';
+import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
+import { CacheUnavailableError } from '../../errors.js';
 import { deadline, withDeadline } from '../deadline.js';
 import { cleanError } from './clean-error.js';
-import type { RedisClientLike } from './client.js';
+import { loadIoredis, type RedisClientLike } from './client.js';
 import { abortClient, resettableTlsConnector } from './reset.js';
 
 /** Hands out a ready client per batch and releases what the adapter owns. */
@@ -53,24 +53,6 @@ type OwnedClient = Redis | Cluster;
  * fresh connect, so a Lambda environment never keeps a reconnect loop running between batches.
  */
 const retryStrategy = (times: number): number | null => (times > 3 ? null : Math.min(times * 100, 1_000));
-
-interface Ioredis {
-  readonly Redis: typeof Redis;
-  readonly Cluster: typeof Cluster;
-  readonly AbstractConnector: typeof AbstractConnector;
-}
-
-async function loadIoredis(): Promise<Ioredis> {
-  try {
-    // ioredis 5 and 6 both export Redis, Cluster and AbstractConnector by name.
-    const { Redis, Cluster, AbstractConnector } = await import('ioredis');
-    return { Redis, Cluster, AbstractConnector };
-  } catch (error) {
-    throw new ConfigError(['url: connecting by url needs the optional peer dependency ioredis (npm install ioredis), or pass { client }'], {
-      cause: error,
-    });
-  }
-}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
