@@ -9,7 +9,7 @@ export default defineConfig({
   dts: true,
   sourcemap: true,
   clean: true,
-  target: 'node20',
+  target: 'node22',
   platform: 'node',
   splitting: true,
   treeshake: true,

@@ -49,6 +49,7 @@ export { createKinesisStreamHandler, createKinesisStreamProcessor, type KinesisS
 export {
   CacheCommandError,
   CacheUnavailableError,
+  ClientLoadError,
   ConfigError,
   DdbCacheSyncError,
   InvalidRecordError,

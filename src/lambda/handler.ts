@@ -7,7 +7,7 @@
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { supportsVersioned, type AnyCacheCommand, type CacheCommand, type CommandResult } from '../core/commands.js';
 import { compileRules, planCommands, type PlannedRecord } from '../core/plan.js';
-import { CacheUnavailableError, DdbCacheSyncError } from '../errors.js';
+import { CacheUnavailableError, ConfigError, DdbCacheSyncError } from '../errors.js';
 import { validateConfig, type StreamHandlerConfig } from './config.js';
 import { deferUntilConfigured, type StreamHandlerConfigLoader } from './deferred-config.js';
 import { createJsonLogger, describeError, silentLogger } from './logger.js';
@@ -184,12 +184,12 @@ export function buildProcessor(config: StreamHandlerConfig, decoder: RecordDecod
       if (failedIndex === undefined || owner < failedIndex) failedIndex = owner;
     });
     if (metrics.FailedCommands > 0) {
-      logger.warn('cache commands failed; reporting the earliest affected record for retry', {
-        failedCommands: metrics.FailedCommands,
-        commands: commands.length,
-        failedIndex,
-        error: describeError(firstError),
-      });
+      // A client that cannot even be loaded (a broken bundle, a missing peer) is a deployment
+      // fault, not a cache outage: say so at ERROR so the first log read finds it.
+      const configured = configErrorIn(firstError);
+      const details = { failedCommands: metrics.FailedCommands, commands: commands.length, failedIndex, error: describeError(configured ?? firstError) };
+      if (configured) logger.error('configuration error: the cache client could not be used; fix the bundle or the deployment, records are retried', details);
+      else logger.warn('cache commands failed; reporting the earliest affected record for retry', details);
     }
 
     let batchItemFailures: { itemIdentifier: string }[] = [];
@@ -245,4 +245,12 @@ export function createStreamHandler(config: StreamHandlerConfig | StreamHandlerC
     const { batchItemFailures } = await processor.process(event);
     return { batchItemFailures };
   };
+}
+
+/** The ConfigError behind a failed command, if any (adapters wrap the client's load error). */
+function configErrorIn(error: unknown): ConfigError | undefined {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    if (current instanceof ConfigError) return current;
+  }
+  return undefined;
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { memoryAdapter } from '../../src/adapters/memory/index.js';
 import type { CacheAdapter, CacheCommand, CommandResult } from '../../src/core/commands.js';
 import type { Rule } from '../../src/core/rules.js';
-import { ConfigError } from '../../src/errors.js';
+import { ClientLoadError, ConfigError } from '../../src/errors.js';
 import { createStreamHandler, createStreamProcessor } from '../../src/lambda/handler.js';
 import type { Logger } from '../../src/lambda/logger.js';
 import { event, insert, modify, remove } from '../helpers/records.js';
@@ -198,5 +198,33 @@ describe('config validation', () => {
       expect((error as ConfigError).issues).toHaveLength(2);
       expect((error as ConfigError).cause).toBeDefined();
     }
+  });
+});
+
+describe('createStreamHandler: a client that cannot be loaded', () => {
+  it('logs a configuration error at ERROR, not a cache-outage warning, and reports the record for retry', async () => {
+    const loadError = new ClientLoadError('ioredis could not be loaded: fix your bundle', { packageName: 'ioredis', missing: false });
+    const broken: CacheAdapter = {
+      name: 'broken',
+      execute: async () => {
+        throw loadError;
+      },
+      get: async () => undefined,
+      close: async () => {},
+    };
+    const logger = recordingLogger();
+    const records = [insert(user)];
+    const response = await createStreamHandler({ adapter: broken, rules, logger, metrics: false })(event(...records));
+    expect(response.batchItemFailures).toHaveLength(1);
+    const errors = logger.lines.filter((l) => l.level === 'error');
+    expect(errors.map((l) => l.message)).toEqual([expect.stringContaining('configuration error')]);
+    expect(logger.lines.filter((l) => l.level === 'warn')).toEqual([]);
+  });
+
+  it('keeps an ordinary command failure a warning', async () => {
+    const logger = recordingLogger();
+    await createStreamHandler({ adapter: refusing(new Set(['user:u1'])), rules, logger, metrics: false })(event(insert(user)));
+    expect(logger.lines.filter((l) => l.level === 'error')).toEqual([]);
+    expect(logger.lines.filter((l) => l.level === 'warn')).toHaveLength(1);
   });
 });
