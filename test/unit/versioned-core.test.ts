@@ -63,7 +63,7 @@ describe('planCommands with the versioned strategy', () => {
   it('writes through with the SequenceNumber as version, and leaves a tombstone on REMOVE', () => {
     const plans = planCommands([insert({ pk: 'a', name: 'A' }, { sequenceNumber: '000100' }), remove({ pk: 'a' }, { sequenceNumber: '200' })], [bySeq]);
     expect(plans[0]?.commands).toEqual([{ kind: 'set-versioned', key: 'user:a', value: '{"pk":"a","name":"A"}', version: '100' }]);
-    expect(plans[1]?.commands).toEqual([{ kind: 'delete-versioned', key: 'user:a', version: '200', tombstoneTtlSeconds: 86_400 }]);
+    expect(plans[1]?.commands).toEqual([{ kind: 'delete-versioned', key: 'user:a', version: '200', tombstoneTtlSeconds: 90_000 }]);
   });
 
   it('takes the version from an attribute: the new image on writes, the old image on REMOVE', () => {
@@ -86,7 +86,7 @@ describe('planCommands with the versioned strategy', () => {
 
   it("with writes: 'tombstone' invalidates every key at the record's version", () => {
     const [plan] = planCommands([modify({ pk: 'a', v: 1 }, { pk: 'a', v: 2 })], [{ ...byAttr, writes: 'tombstone' }]);
-    expect(plan?.commands).toEqual([{ kind: 'delete-versioned', key: 'user:a', version: '2', tombstoneTtlSeconds: 86_400 }]);
+    expect(plan?.commands).toEqual([{ kind: 'delete-versioned', key: 'user:a', version: '2', tombstoneTtlSeconds: 90_000 }]);
   });
 
   it('refuses a missing, fractional or non-increasing version attribute, naming it', () => {
