@@ -5,11 +5,14 @@
  *   dist-example/handler.zip            examples/handler/index.ts      (Valkey/Redis, stack.yaml)
  *   dist-example/handler-memcached.zip  examples/handler/memcached.ts  (stack-memcached.yaml)
  *
- * Each zip holds one minified `index.js` (handler `index.handler`), bundled from `src/` with the
- * Lambda options of esbuild-options.mjs (CommonJS, `@aws-sdk/client-*` external). ESM bundles
- * work too (docs/deploy.md, "Bundling as ESM"); the tests build them with
- * `bundleHandler(entry, { format: 'esm' })`. The zip is deterministic (fixed timestamps), so an
- * unchanged handler keeps its S3 key (scripts/example-code-params.mjs).
+ * Each zip holds one minified CommonJS file, `index.cjs` (handler `index.handler`: the Lambda
+ * runtime resolves `index` to index.js, index.mjs or index.cjs), bundled from `src/` with the
+ * Lambda options of esbuild-options.mjs (`@aws-sdk/client-*` external). `.cjs`, not `.js`, so the
+ * file is CommonJS wherever it lands, whatever the nearest package.json's `type` says (this
+ * package, and many users' projects, are `"type": "module"`). ESM bundles work too
+ * (docs/deploy.md, "Bundling as ESM"); the tests build them with `bundleHandler(entry, { format: 'esm' })`.
+ * The zip is deterministic (fixed timestamps), so an unchanged handler keeps its S3 key
+ * (scripts/example-code-params.mjs).
  *
  * Usage: node scripts/package-example.mjs [--out <dir>]
  *
@@ -23,6 +26,9 @@ import { build } from 'esbuild';
 import { lambdaBundleOptions } from './esbuild-options.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The file name of the bundle inside each zip. */
+export const BUNDLE_FILE = 'index.cjs';
 
 /** The handlers to package: source entry -> zip name. */
 export const EXAMPLES = [
@@ -143,7 +149,7 @@ export async function packageExamples(options = {}) {
     );
     if (!exists) continue;
     const code = Buffer.from(await bundleHandler(entry), 'utf8');
-    const archive = zip([{ name: 'index.js', data: code }]);
+    const archive = zip([{ name: BUNDLE_FILE, data: code }]);
     const zipPath = join(outDir, zipName);
     await writeFile(zipPath, archive);
     results.push({ entry, zipPath, bundleBytes: code.length, zipBytes: archive.length });
@@ -161,7 +167,7 @@ async function main(argv) {
   if (outIndex >= 0 && outDir === undefined) throw new Error('--out needs a directory');
   const results = await packageExamples({ outDir: outDir === undefined ? undefined : resolve(process.cwd(), outDir) });
   for (const r of results) {
-    console.log(`${r.zipPath}: ${kib(r.zipBytes)} zipped (index.js ${kib(r.bundleBytes)}) from ${r.entry}`);
+    console.log(`${r.zipPath}: ${kib(r.zipBytes)} zipped (${BUNDLE_FILE} ${kib(r.bundleBytes)}) from ${r.entry}`);
   }
 }
 

@@ -15,6 +15,9 @@
  * - `CACHE_TLS`: `true` (default). `false` exists for a local cache without TLS, never for
  *   ElastiCache: both templates require TLS.
  *
+ * Needs `@aws-sdk/client-secrets-manager` to type-check (a dev dependency): the bundle leaves it
+ * to the Lambda runtime, which ships it.
+ *
  * Why the password is fetched here and not passed in an environment variable: environment
  * variables are readable by anyone allowed `lambda:GetFunctionConfiguration` and show in the
  * console, while the secret stays behind `secretsmanager:GetSecretValue` on one ARN, and a
@@ -22,7 +25,7 @@
  *
  * @module
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, SecretsManagerClient, type SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import { createStreamHandler, type StreamHandlerConfig } from 'ddb-cache-sync';
 import { redisAdapter } from 'ddb-cache-sync/redis';
 import { userRules } from './rules.js';
@@ -69,21 +72,66 @@ export interface CacheCredentials {
   readonly password: string;
 }
 
+// Without these the SDK waits on a connection that cannot open (no NAT gateway, no VPC endpoint)
+// until the Lambda timeout; with them the first invocation fails in seconds, saying why.
+const SECRETS_CONNECT_TIMEOUT_MS = 2_000;
+const SECRETS_REQUEST_TIMEOUT_MS = 3_000;
+const SECRETS_MAX_ATTEMPTS = 2;
+// The whole read, retries included. The runtime's SDK version decides how the per-request
+// timeouts behave (newer ones only warn on requestTimeout unless throwOnRequestTimeout is set),
+// so this abort is what bounds the wait on every version.
+const SECRETS_DEADLINE_MS = 8_000;
+
+// What a missing route looks like from inside the VPC: no TCP connection, or no DNS answer.
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ENETUNREACH', 'EHOSTUNREACH']);
+
+function isUnreachable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return error.name === 'TimeoutError' || error.name === 'AbortError' || (typeof code === 'string' && UNREACHABLE_CODES.has(code));
+}
+
 /**
  * Fetch the cache credentials from Secrets Manager. The client is not bundled: the Lambda
  * runtime ships SDK v3, and a static import becomes a plain `require` in the CommonJS bundle,
- * which finds the runtime's copy (a dynamic `import()` might not).
+ * which finds the runtime's copy (a dynamic `import()` might not). `clientConfig` is for tests
+ * (a local endpoint); the timeouts stay unless it overrides them.
  */
-async function readCredentials(secretArn: string): Promise<CacheCredentials> {
-  const client = new SecretsManagerClient({});
+export async function readCredentials(secretArn: string, clientConfig: SecretsManagerClientConfig = {}): Promise<CacheCredentials> {
+  const client = new SecretsManagerClient({
+    maxAttempts: SECRETS_MAX_ATTEMPTS,
+    requestHandler: { connectionTimeout: SECRETS_CONNECT_TIMEOUT_MS, requestTimeout: SECRETS_REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true },
+    ...clientConfig,
+  });
   try {
-    const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
-    const parsed: unknown = JSON.parse(SecretString ?? 'null');
+    let SecretString: string | undefined;
+    try {
+      ({ SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretArn }), { abortSignal: AbortSignal.timeout(SECRETS_DEADLINE_MS) }));
+    } catch (cause) {
+      if (isUnreachable(cause)) {
+        throw new Error(
+          `cannot reach Secrets Manager to read CACHE_SECRET_ARN ${secretArn} (${cause instanceof Error ? cause.message : String(cause)}): ` +
+            "the function's subnets need a route to it, a NAT gateway or an interface VPC endpoint for secretsmanager " +
+            '(the template creates one with CreateSecretsManagerEndpoint=true), and its security group must allow HTTPS (443) to it',
+          { cause },
+        );
+      }
+      const name = cause instanceof Error ? cause.name : 'Error';
+      throw new Error(`reading CACHE_SECRET_ARN ${secretArn} from Secrets Manager failed: ${name}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    }
+    const shapeError = new Error(`secret ${secretArn} must be JSON with string "username" and "password"`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(SecretString ?? 'null');
+    } catch {
+      // JSON.parse's message quotes the input, which here is the password: keep it out of logs.
+      throw shapeError;
+    }
     if (typeof parsed === 'object' && parsed !== null && 'username' in parsed && 'password' in parsed) {
       const { username, password } = parsed;
       if (typeof username === 'string' && typeof password === 'string') return { username, password };
     }
-    throw new Error(`secret ${secretArn} must be JSON with string "username" and "password"`);
+    throw shapeError;
   } finally {
     client.destroy();
   }

@@ -101,6 +101,34 @@ export function buildProcessor(config: StreamHandlerConfig, decoder: RecordDecod
   const logger = config.logger === false ? silentLogger : (config.logger ?? createJsonLogger());
   const metricsOptions = config.metrics === false ? undefined : (config.metrics ?? {});
   const emit = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);
+  const ruleTables = [...new Set(rules.map((r) => (r.table === undefined ? '(any)' : String(r.table))))];
+
+  /**
+   * A rule table that does not match the stream's table (`Users` for `User`) skips every record
+   * silently but for a `SkippedRecords` count: say so once per table per invocation, in the
+   * first log a developer reads. Names tables only, never item data.
+   */
+  function warnUnmatchedTables(payloads: readonly unknown[], plans: readonly PlannedRecord[]): void {
+    const skipped = new Map<string, number>();
+    for (const plan of plans) {
+      if (plan.skipped !== 'no-matching-rule') continue;
+      let table: string | undefined;
+      try {
+        table = decoder.changes.decode(payloads[plan.index]).table;
+      } catch {
+        // It decoded once already to be planned; a second failure has nothing to add.
+      }
+      const name = table ?? '(none)';
+      skipped.set(name, (skipped.get(name) ?? 0) + 1);
+    }
+    for (const [table, records] of skipped) {
+      logger.warn(`records of table ${table} match no rule's table and were skipped; check each rule's \`table\` (rules name: ${ruleTables.join(', ')})`, {
+        table,
+        ruleTables,
+        records,
+      });
+    }
+  }
 
   async function run(commands: readonly AnyCacheCommand[]): Promise<CommandResult[]> {
     if (supportsVersioned(adapter)) return adapter.execute(commands);
@@ -126,7 +154,7 @@ export function buildProcessor(config: StreamHandlerConfig, decoder: RecordDecod
   }
 
   /** Unwrap and plan every record; a record whose envelope is unusable keeps that error. */
-  function planBatch(records: readonly unknown[]): { plans: PlannedRecord[]; identifierOf: (index: number) => string | undefined } {
+  function planBatch(records: readonly unknown[]): { plans: PlannedRecord[]; payloads: unknown[]; identifierOf: (index: number) => string | undefined } {
     const unwrapped = records.map((record, i) => decoder.unwrap(record, i));
     const payloads = unwrapped.map((u) => u.payload);
     const plans = planCommands(payloads, compiled, { ttlDeletes, decoder: decoder.changes }).map((plan, i): PlannedRecord => {
@@ -138,7 +166,7 @@ export function buildProcessor(config: StreamHandlerConfig, decoder: RecordDecod
       const plan = plans[index];
       return record && plan ? decoder.itemIdentifier(record, plan) : undefined;
     };
-    return { plans, identifierOf };
+    return { plans, payloads, identifierOf };
   }
 
   async function processEvent(event: unknown): Promise<ProcessResult> {
@@ -149,7 +177,7 @@ export function buildProcessor(config: StreamHandlerConfig, decoder: RecordDecod
       return { batchItemFailures: [{ itemIdentifier: '' }], records: [], failedIndex: 0, metrics: emptyMetrics(0) };
     }
 
-    const { plans, identifierOf } = planBatch(records);
+    const { plans, payloads, identifierOf } = planBatch(records);
     const metrics = emptyMetrics(records.length);
     let failedIndex: number | undefined;
     const now = Date.now();
@@ -170,6 +198,8 @@ export function buildProcessor(config: StreamHandlerConfig, decoder: RecordDecod
         if (onInvalidRecord === 'fail' && failedIndex === undefined) failedIndex = plan.index;
       }
     }
+
+    if (metrics.SkippedRecords > 0) warnUnmatchedTables(payloads, plans);
 
     const { commands, owners } = collectCommands(plans, failedIndex ?? plans.length, metrics);
     if (debugLogItemContents) logger.debug('planned commands', { commands: commands.map((c) => ({ kind: c.kind, key: c.key })) });
@@ -224,7 +254,8 @@ export function buildProcessor(config: StreamHandlerConfig, decoder: RecordDecod
  *   adapter: memoryAdapter(),
  *   rules: [
  *     { table: 'App', when: (i) => i.type === 'User', key: (i) => `user:${i.pk}`, strategy: 'write-through', ttlSeconds: 300 },
- *     { table: 'App', when: (i) => i.type === 'User', key: (i) => `user-by-email:${i.email}`, strategy: 'invalidate' },
+ *     // Guarded: a user without an email must not produce the key `user-by-email:undefined`.
+ *     { table: 'App', when: (i) => i.type === 'User' && typeof i.email === 'string', key: (i) => `user-by-email:${i.email}`, strategy: 'invalidate' },
  *   ],
  * });
  * ```

@@ -149,10 +149,11 @@ beforeAll(async () => {
   expect(results.map((r) => r.entry).sort()).toEqual(['examples/handler/index.ts', 'examples/handler/memcached.ts']);
   for (const result of results) {
     const entries = readZip(await readFile(result.zipPath));
-    expect(entries.map((e) => [e.name, e.mode.toString(8)])).toEqual([['index.js', '100644']]);
+    // `.cjs`: CommonJS whatever package.json is nearest (Lambda resolves `index.handler` to it).
+    expect(entries.map((e) => [e.name, e.mode.toString(8)])).toEqual([['index.cjs', '100644']]);
     const [entry] = entries;
     if (entry === undefined) throw new Error('empty zip');
-    const file = join(work, `${result.entry.endsWith('memcached.ts') ? 'memcached' : 'redis'}.js`);
+    const file = join(work, `${result.entry.endsWith('memcached.ts') ? 'memcached' : 'redis'}.cjs`);
     await writeFile(file, entry.data);
     if (result.entry.endsWith('memcached.ts')) memcachedBundle = file;
     else redisBundle = file;
@@ -173,7 +174,7 @@ afterAll(async () => {
 });
 
 describe('package-example', () => {
-  it('bundles each handler into one CommonJS index.js that leaves only AWS SDK clients to the runtime', async () => {
+  it('bundles each handler into one CommonJS index.cjs that leaves only AWS SDK clients to the runtime', async () => {
     for (const bundle of [redisBundle, memcachedBundle]) {
       const code = await readFile(bundle, 'utf8');
       const required = new Set([...code.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1] ?? ''));
