@@ -6,7 +6,7 @@
  * Packages (ioredis, memjs, esbuild, @aws-sdk/*) stay external: they load from node_modules
  * exactly as an application would load them.
  *
- * Usage: node bench/run.mjs <throughput|latency|cold-start|memory|reader|plan|profile> [--cpu-prof] [args...]
+ * Usage: node bench/run.mjs <throughput|latency|cold-start|memory|reader|sdk-read|plan|profile> [--cpu-prof] [args...]
  *
  * @module
  */

@@ -13,6 +13,7 @@ export const ENTRY_POINTS = [
   { name: 'local', subpath: './local', source: 'src/local/index.ts' },
   { name: 'monitor', subpath: './monitor', source: 'src/monitor/index.ts' },
   { name: 'cdk', subpath: './cdk', source: 'src/cdk/index.ts' },
+  { name: 'sdk', subpath: './sdk', source: 'src/sdk/index.ts' },
   { name: 'adapter-kit', subpath: './adapter-kit', source: 'src/adapter-kit.ts' },
   { name: 'testing', subpath: './testing', source: 'src/testing/index.ts' },
   { name: 'cli', subpath: undefined, source: 'src/cli/index.ts' },

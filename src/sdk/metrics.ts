@@ -1,0 +1,40 @@
+/**
+ * Read-side counters and their EMF document, in the handler's namespace and dimensions.
+ *
+ * @module
+ */
+import type { MetricsOptions } from '../lambda/config.js';
+
+/** Counts since the last {@link ReadThroughPlugin.flushMetrics}. */
+export interface ReadMetrics {
+  /** GetItems answered from the cache. */
+  ReadHits: number;
+  /** Covered GetItems answered by the table (the cache had no value, or failed). */
+  ReadMisses: number;
+  /** Of those, the ones sent to the table because the cache failed or timed out. */
+  ReadFallbacks: number;
+  /** GetItems the plugin did not cover (see the decision table), passed through untouched. */
+  ReadPassThroughs: number;
+}
+
+/** Zeroed counters. */
+export const emptyReadMetrics = (): ReadMetrics => ({ ReadHits: 0, ReadMisses: 0, ReadFallbacks: 0, ReadPassThroughs: 0 });
+
+/** The EMF document for one flush. */
+export function readEmfDocument(metrics: ReadMetrics, adapter: string, options: MetricsOptions, now: number): Record<string, unknown> {
+  const dimensions: Record<string, string> = { Adapter: adapter, ...options.dimensions };
+  return {
+    _aws: {
+      Timestamp: now,
+      CloudWatchMetrics: [
+        {
+          Namespace: options.namespace ?? 'DdbCacheSync',
+          Dimensions: [Object.keys(dimensions)],
+          Metrics: Object.keys(metrics).map((name) => ({ Name: name, Unit: 'Count' })),
+        },
+      ],
+    },
+    ...dimensions,
+    ...metrics,
+  };
+}

@@ -1,0 +1,218 @@
+/**
+ * `createReadThroughPlugin`: a DynamoDB client middleware that answers covered GetItems from the
+ * cache the stream handler keeps, filling misses under the reader's lease.
+ *
+ * @module
+ */
+import type { GetItemCommandInput, GetItemCommandOutput, ServiceInputTypes, ServiceOutputTypes } from '@aws-sdk/client-dynamodb';
+import type { InitializeHandler, InitializeHandlerArguments, InitializeHandlerOutput, InitializeMiddleware, Pluggable } from '@smithy/types';
+import * as z from 'zod/mini';
+import { supportsVersioned, type CacheAdapter } from '../core/commands.js';
+import { compileRules, type CompiledRule } from '../core/compiled-rule.js';
+import type { Codec, Rule } from '../core/rules.js';
+import { strictOptionIssues } from '../core/strict-options.js';
+import { ConfigError } from '../errors.js';
+import type { MetricsOptions } from '../lambda/config.js';
+import { createJsonLogger, type Logger } from '../lambda/logger.js';
+import { createCacheReader } from '../reader/index.js';
+import { decodeStoredItem, encodeSdkItem, projectItem, type SdkItem } from './attribute-json.js';
+import { decideRead, storesItem, tableName, type CoveredRead } from './coverage.js';
+import { emptyReadMetrics, readEmfDocument, type ReadMetrics } from './metrics.js';
+
+/** Options for {@link createReadThroughPlugin}. */
+export interface ReadThroughOptions {
+  /** The adapter the stream handler writes to (it must support leases: Redis, Memcached, memory). */
+  readonly adapter: CacheAdapter;
+  /** The stream handler's rules, unchanged: reads and invalidations share them. */
+  readonly rules: readonly Rule[];
+  /** How long a miss's lease protects its GetItem, in ms. Default 3,000 (the reader's default). */
+  readonly leaseTtlMs?: number;
+  /** How long a miss waits for another reader's fill before reading the table itself. Default 200 ms. */
+  readonly waitMs?: number;
+  /** Metrics options (as the handler's), or `false` for none. Emitted by {@link ReadThroughPlugin.flushMetrics}. */
+  readonly metrics?: MetricsOptions | false;
+  /** A Powertools-compatible logger, or `false` for none. Default: JSON lines on stdout. Never logs keys or values. */
+  readonly logger?: Logger | false;
+}
+
+/** The plugin: pass it to `client.middlewareStack.use(...)`. */
+export interface ReadThroughPlugin extends Pluggable<ServiceInputTypes, ServiceOutputTypes> {
+  /** The counters since the last flush. */
+  stats(): Readonly<ReadMetrics>;
+  /** Write the counters as one EMF line (unless `metrics: false`) and reset them. Call once per invocation. */
+  flushMetrics(): void;
+}
+
+/** The middleware's name in the client's stack. */
+export const READ_THROUGH_MIDDLEWARE = 'ddbCacheSyncReadThrough';
+
+const isFunction = (v: unknown) => typeof v === 'function';
+const optionsSchema = z.strictObject({
+  adapter: z.unknown(),
+  rules: z.array(z.unknown()),
+  leaseTtlMs: z.optional(z.unknown()),
+  waitMs: z.optional(z.unknown()),
+  metrics: z.optional(z.unknown()),
+  logger: z.optional(z.union([z.literal(false), z.custom<Logger>((v) => typeof v === 'object' && v !== null && isFunction((v as Logger).warn))], { error: 'must be false or a logger with a warn method' })),
+});
+
+/** Stored values of servable rules are `dynamodb`-codec AttributeValue JSON: read them as SDK items. */
+const itemCodec: Codec = { name: 'dynamodb', encode: (value) => encodeSdkItem(value as SdkItem), decode: decodeStoredItem };
+
+/**
+ * What a covered GetItem that found no item leaves in the cache. Today: nothing (the lease is
+ * given back, the next read asks the table again). This is the one seam where the reader's
+ * `negativeTtlSeconds` plugs in, under the same lease.
+ */
+function notFoundFill(): SdkItem | undefined {
+  return undefined;
+}
+
+/** The version a fill carries: the rule's version attribute, when the rule has one. */
+function versionOf(compiled: CompiledRule, item: SdkItem | undefined): string | undefined {
+  const source = compiled.rule.version;
+  if (compiled.rule.strategy !== 'versioned' || typeof source !== 'object' || item === undefined) return undefined;
+  const av = Object.prototype.hasOwnProperty.call(item, source.attribute) ? item[source.attribute] : undefined;
+  return av?.N ?? av?.S;
+}
+
+/** The request that loads a miss: the whole item, so the fill stores what the rule caches. */
+function loadInput(input: GetItemCommandInput): GetItemCommandInput {
+  const { ProjectionExpression: _p, ExpressionAttributeNames: _n, AttributesToGet: _a, ...rest } = input;
+  return rest;
+}
+
+function withItem(output: GetItemCommandOutput, names: readonly string[] | undefined): GetItemCommandOutput {
+  return output.Item === undefined ? output : { ...output, Item: projectItem(output.Item, names) };
+}
+
+/**
+ * A DynamoDB client plugin that serves covered `GetItem`s from the cache that the stream
+ * handler keeps, with the handler's own rules. Misses fill under the reader's lease (a slow
+ * GetItem can never fill an old item over a newer stream write); a cache error or timeout falls
+ * back to the table and is counted, never thrown. Everything the rules do not cover exactly
+ * passes through untouched (see "Reading through the cache" in `docs/concepts.md`).
+ *
+ * @example
+ * ```ts
+ * import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+ * import { createReadThroughPlugin } from 'ddb-cache-sync/sdk';
+ * import { redisAdapter } from 'ddb-cache-sync/redis';
+ * import { rules } from './rules.js'; // the same rules the stream handler uses
+ *
+ * const client = new DynamoDBClient({});
+ * client.middlewareStack.use(createReadThroughPlugin({ adapter: redisAdapter({ url: process.env.REDIS_URL }), rules }));
+ * const { Item } = await client.send(new GetItemCommand({ TableName: 'Users', Key: { pk: { S: 'u1' } } }));
+ * ```
+ */
+export function createReadThroughPlugin(options: ReadThroughOptions): ReadThroughPlugin {
+  const strict = strictOptionIssues('createReadThroughPlugin', optionsSchema, options);
+  if (typeof options !== 'object' || options === null) throw new ConfigError(strict.issues);
+  const issues = [...strict.issues];
+  const { adapter } = options;
+  if (typeof adapter !== 'object' || adapter === null || !supportsVersioned(adapter)) {
+    issues.push('adapter: must be a cache adapter with leases (redisAdapter, memcachedAdapter or memoryAdapter), so misses fill without racing the stream');
+  }
+  if (issues.length > 0) throw new ConfigError(issues, { cause: strict.cause });
+
+  const logger = options.logger === false ? undefined : (options.logger ?? createJsonLogger());
+  let counters = emptyReadMetrics();
+  const reader = createCacheReader({
+    adapter,
+    codec: itemCodec,
+    ...(options.leaseTtlMs === undefined ? {} : { leaseTtlMs: options.leaseTtlMs }),
+    ...(options.waitMs === undefined ? {} : { waitMs: options.waitMs }),
+    onCacheError: (error, operation) => {
+      if (operation !== 'fill') counters.ReadFallbacks++;
+      // The error's name only: adapter messages can quote keys, and keys can hold item data.
+      logger?.warn('read-through: the cache failed; the read was served by the table', { operation, error: error instanceof Error ? error.name : typeof error });
+    },
+  });
+
+  const compiled = compileRules(options.rules);
+  // Table matching and rule shape do not depend on the request: decide them once per table.
+  const byTable = new Map<string, { readonly servable: readonly CompiledRule[]; readonly any: boolean }>();
+  const rulesFor = (table: string | undefined) => {
+    const name = table ?? '';
+    let entry = byTable.get(name);
+    if (entry === undefined) {
+      const matching = table === undefined ? [] : compiled.filter((r) => r.matchesTable(table));
+      entry = { servable: matching.filter(storesItem), any: matching.length > 0 };
+      byTable.set(name, entry);
+    }
+    return entry;
+  };
+
+  type Args = InitializeHandlerArguments<ServiceInputTypes>;
+  type Out = InitializeHandlerOutput<ServiceOutputTypes>;
+
+  async function serve(read: CoveredRead, args: Args, input: GetItemCommandInput, next: InitializeHandler<ServiceInputTypes, ServiceOutputTypes>): Promise<Out> {
+    let loaded: Out | undefined;
+    let tableFailed = false;
+    let full: SdkItem | undefined;
+    let item: SdkItem | undefined;
+    try {
+      item = await reader.getOrLoad<SdkItem>(
+        read.key,
+        async () => {
+          try {
+            loaded = await next({ ...args, input: loadInput(input) });
+          } catch (error) {
+            tableFailed = true;
+            throw error;
+          }
+          full = (loaded.output as GetItemCommandOutput).Item;
+          return full === undefined ? notFoundFill() : projectItem(full, read.rule.rule.attributes);
+        },
+        {
+          ...(read.rule.rule.ttlSeconds === undefined ? {} : { ttlSeconds: read.rule.rule.ttlSeconds }),
+          versionOf: () => versionOf(read.rule, full),
+        },
+      );
+    } catch (error) {
+      if (tableFailed || loaded !== undefined) throw error;
+      // Anything else is the cache's fault (a stored value that does not decode): never the caller's.
+      counters.ReadFallbacks++;
+      logger?.warn('read-through: the cache failed; the read was served by the table', { operation: 'get', error: error instanceof Error ? error.name : typeof error });
+      loaded = await next(args);
+      counters.ReadMisses++;
+      return loaded;
+    }
+    if (loaded !== undefined) {
+      counters.ReadMisses++;
+      return { ...loaded, output: withItem(loaded.output as GetItemCommandOutput, read.names) };
+    }
+    if (item === undefined) {
+      counters.ReadMisses++;
+      return next(args);
+    }
+    counters.ReadHits++;
+    const output: GetItemCommandOutput = { $metadata: {}, Item: projectItem(item, read.names) };
+    return { output, response: undefined };
+  }
+
+  const middleware: InitializeMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next, context) => async (args) => {
+    if (context.commandName !== 'GetItemCommand') return next(args);
+    const input = args.input as GetItemCommandInput;
+    const { servable, any } = rulesFor(tableName(input.TableName));
+    const decision = decideRead(input, servable, any);
+    if (decision.kind === 'pass') {
+      counters.ReadPassThroughs++;
+      return next(args);
+    }
+    return serve(decision, args, input, next);
+  };
+
+  const metricsOptions = options.metrics === false ? undefined : (options.metrics ?? {});
+  return {
+    applyToStack(stack) {
+      stack.add(middleware, { step: 'initialize', name: READ_THROUGH_MIDDLEWARE, override: true });
+    },
+    stats: () => ({ ...counters }),
+    flushMetrics() {
+      const snapshot = counters;
+      counters = emptyReadMetrics();
+      if (metricsOptions) process.stdout.write(`${JSON.stringify(readEmfDocument(snapshot, adapter.name, metricsOptions, Date.now()))}\n`);
+    },
+  };
+}
