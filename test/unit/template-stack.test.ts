@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TEMPLATES } from '../../scripts/example-code-params.mjs';
 import { EXAMPLES } from '../../scripts/package-example.mjs';
+import { VPC_NETWORK_INTERFACE_ACTIONS } from '../../src/cdk/iam-actions.js';
 import { checkTemplate } from '../helpers/cfn-check.js';
 import {
   allStrings,
@@ -42,15 +43,7 @@ const STACKS = [
  *   execution role and AWS documents them with "*" (AWSLambdaVPCAccessExecutionRole);
  * - dynamodb:ListStreams: the Service Authorization Reference lists no resource type for it.
  */
-const STAR_RESOURCE_ALLOWED = new Set([
-  'ec2:CreateNetworkInterface',
-  'ec2:DescribeNetworkInterfaces',
-  'ec2:DescribeSubnets',
-  'ec2:DeleteNetworkInterface',
-  'ec2:AssignPrivateIpAddresses',
-  'ec2:UnassignPrivateIpAddresses',
-  'dynamodb:ListStreams',
-]);
+const STAR_RESOURCE_ALLOWED = new Set([...VPC_NETWORK_INTERFACE_ACTIONS, 'dynamodb:ListStreams']);
 
 /** A value is a reference to a finite, bounded parameter: returns the parameter. */
 function boundedParameter(template: Template, value: Json): Record<string, Json> {
