@@ -18,6 +18,7 @@ import { Construct } from 'constructs';
 import { type AlarmOptions, type CacheSyncAlarms, createCacheSyncAlarms } from './alarms.js';
 import { type CacheTarget, resolveCacheTarget } from './cache-target.js';
 import { createCacheSyncFunction, type FunctionOptions, type HandlerCode } from './handler-code.js';
+import { VPC_NETWORK_INTERFACE_ACTIONS } from './iam-actions.js';
 
 /** How the event source mapping reads the stream. */
 export interface StreamOptions {
@@ -179,19 +180,11 @@ export class CacheSync extends Construct {
       description: 'ddb-cache-sync function (least privilege)',
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
     });
-    // Lambda manages the function's network interfaces with the execution role; AWS documents
-    // these actions with Resource "*" (as in AWSLambdaVPCAccessExecutionRole).
+    // Lambda manages the function's network interfaces with the execution role, on Resource "*".
     this.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'VpcNetworkInterfaces',
-        actions: [
-          'ec2:CreateNetworkInterface',
-          'ec2:DescribeNetworkInterfaces',
-          'ec2:DescribeSubnets',
-          'ec2:DeleteNetworkInterface',
-          'ec2:AssignPrivateIpAddresses',
-          'ec2:UnassignPrivateIpAddresses',
-        ],
+        actions: [...VPC_NETWORK_INTERFACE_ACTIONS],
         resources: ['*'],
       }),
     );

@@ -10,15 +10,8 @@
  */
 export { startDynamoDbLocal, localClientConfig, freePort } from './dynamodb-local.js';
 export type { DynamoDbLocal, DynamoDbLocalOptions } from './dynamodb-local.js';
-export { createStreamRunner } from './stream-runner.js';
-export type {
-  FailedBatch,
-  StreamEventHandler,
-  StreamRunner,
-  StreamRunnerOptions,
-  StreamRunnerStats,
-  StreamsApi,
-} from './stream-runner.js';
+// createStreamRunner and the types it takes and returns, listed once in stream-runner.ts.
+export * from './stream-runner.js';
 export { toLambdaRecord, toLambdaImage, toLambdaAttributeValue, TTL_USER_IDENTITY } from './normalize.js';
 export type { NormalizeOptions } from './normalize.js';
 export { interpretBatchResponse } from './batch-response.js';

@@ -4,7 +4,27 @@
  *
  * @module
  */
-import type { Template } from './cfn-yaml.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadCfnYaml, type Template } from './cfn-yaml.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+/** The example stacks, each with the handler it deploys and the adapter that handler uses. */
+export const EXAMPLE_STACKS = [
+  { file: 'examples/cloudformation/stack.yaml', handler: 'examples/handler/index.ts', adapter: 'redis' },
+  { file: 'examples/cloudformation/stack-memcached.yaml', handler: 'examples/handler/memcached.ts', adapter: 'memcached' },
+] as const;
+
+/** An example template, parsed, by its path from the repository root. */
+export function loadExampleTemplate(file: string): Template {
+  return loadCfnYaml(join(ROOT, file));
+}
+
+/** A repository file's text (a handler's source), by its path from the repository root. */
+export function readRepoFile(path: string): string {
+  return readFileSync(join(ROOT, path), 'utf8');
+}
 
 export type Json = unknown;
 

@@ -4,7 +4,6 @@
  * own `node` process, as Lambda runs it, against real redis-server and memcached on loopback;
  * the library's own output on stderr stays empty.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleHandler } from '../../scripts/package-example.mjs';
 import { ESM_REQUIRE_BANNER } from '../../src/adapters/peer.js';
 import { memcachedKey } from '../../src/adapters/memcached/key.js';
-import { startMemcached, textCommand } from '../helpers/memcached-servers.js';
+import { lambdaEnv, runNode } from '../helpers/lambda-process.js';
+import { useMemcached } from '../helpers/memcached-fixtures.js';
+import { textCommand } from '../helpers/memcached-servers.js';
 import { event, insert } from '../helpers/records.js';
 import { startRedis, type RedisServer } from '../helpers/redis-servers.js';
 
@@ -56,20 +57,6 @@ let work: string;
 let runner: string;
 let counter = 0;
 
-function lambdaEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env['PATH'] ?? '',
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-    AWS_SECRET_ACCESS_KEY: 'example-secret-key',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    TABLE_NAME: 'App',
-    ...extra,
-  };
-}
-
 interface Run {
   readonly response: DynamoDBBatchResponse | undefined;
   readonly stdout: string;
@@ -80,12 +67,7 @@ async function invoke(bundle: string, env: NodeJS.ProcessEnv, id: string): Promi
   const file = join(work, `event-${++counter}.json`);
   const user = { pk: `USER#${id}`, sk: 'PROFILE', type: 'User', id, name: 'Ada', email: `u${id}@example.com` };
   await writeFile(file, JSON.stringify(event(insert(user, { keys: { pk: user.pk, sk: 'PROFILE' } }))));
-  const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
-    execFile(process.execPath, [runner, bundle, file], { env, timeout: 60_000, killSignal: 'SIGKILL' }, (error, out, err) => {
-      if (error) reject(new Error(`${error.message}\nstdout:\n${out}\nstderr:\n${err}`));
-      else resolve({ stdout: out, stderr: err });
-    });
-  });
+  const { stdout, stderr } = await runNode([runner, bundle, file], env);
   const line = stdout.split('\n').find((l) => l.startsWith('@@RESULT '));
   return { response: line === undefined ? undefined : (JSON.parse(line.slice('@@RESULT '.length)) as DynamoDBBatchResponse), stdout, stderr };
 }
@@ -143,23 +125,15 @@ describe('example handler bundles against real Redis', () => {
 });
 
 describe('example handler bundles against real Memcached', () => {
-  let memcached: Awaited<ReturnType<typeof startMemcached>>;
-
-  beforeAll(async () => {
-    memcached = await startMemcached();
-  });
-
-  afterAll(async () => {
-    await memcached?.stop();
-  });
+  const memcached = useMemcached();
 
   for (const [i, variant] of VARIANTS.entries()) {
     it(`${variant.name}: applies the event, with nothing on stderr but the SDK's runtime notice`, async () => {
       const id = `m${i}`;
-      const env = lambdaEnv({ MEMCACHED_SERVERS: memcached.servers, MEMCACHED_TLS: 'false' });
+      const env = lambdaEnv({ MEMCACHED_SERVERS: memcached.server.servers, MEMCACHED_TLS: 'false' });
       const run = await invoke(join(work, `memcached.${variant.file}`), env, id);
       expect(run.response).toEqual({ batchItemFailures: [] });
-      expect(await textCommand(memcached.node.address, `get ${memcachedKey(`user:${id}`)}`)).toContain(`"email":"u${id}@example.com"`);
+      expect(await textCommand(memcached.server.node.address, `get ${memcachedKey(`user:${id}`)}`)).toContain(`"email":"u${id}@example.com"`);
       expect(complaints(run.stdout)).toEqual([]);
       expect(unexpectedStderr(run.stderr)).toBe('');
     });
@@ -192,9 +166,7 @@ export async function probe(name) {
     const out = join(dir, 'probe.mjs');
     await build({ entryPoints: [join(dir, 'entry.mjs')], outfile: out, bundle: true, platform: 'node', format: 'esm', external: ['definitely-not-installed-peer'], logLevel: 'silent' });
     const script = `import(${JSON.stringify(out)}).then(async (m) => process.stdout.write(await m.probe(${JSON.stringify(name)})));`;
-    const stdout = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 30_000 }, (error, output, err) => (error ? reject(new Error(`${error.message}\n${err}`)) : resolve(output)));
-    });
+    const { stdout } = await runNode(['--input-type=module', '-e', script], process.env);
     return JSON.parse(stdout) as { name: string; missing: boolean; message: string };
   }
 

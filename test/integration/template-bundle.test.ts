@@ -8,7 +8,6 @@
  * - Memcached handler: memcached with TLS, found through a fake ElastiCache Auto Discovery
  *   endpoint (TLS too); and plain memcached from a fixed server list.
  */
-import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { mkdtemp, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
@@ -22,6 +21,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageExamples, zip } from '../../scripts/package-example.mjs';
 import { memcachedKey } from '../../src/adapters/memcached/key.js';
 import { keySlot } from '../../src/adapters/redis/slot.js';
+import { lambdaEnv as cleanLambdaEnv, runNode } from '../helpers/lambda-process.js';
+import { useMemcached } from '../helpers/memcached-fixtures.js';
 import { startMemcached, textCommand } from '../helpers/memcached-servers.js';
 import { event, insert, modify } from '../helpers/records.js';
 import { startRedis, startRedisCluster, type RedisClusterServers, type RedisServer } from '../helpers/redis-servers.js';
@@ -103,21 +104,10 @@ interface Run {
   readonly output: string;
 }
 
-/** A clean environment: nothing from the developer's AWS setup, nothing that leaves loopback. */
+/** The helpers' clean environment, plus the SDK clients the Lambda runtime would provide. */
 function lambdaEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env['PATH'] ?? '',
-    // The Lambda runtime provides @aws-sdk/client-*; here the repository's node_modules does.
-    NODE_PATH: join(ROOT, 'node_modules'),
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-    AWS_SECRET_ACCESS_KEY: 'example-secret-key',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    TABLE_NAME: 'App',
-    ...extra,
-  };
+  // The Lambda runtime provides @aws-sdk/client-*; here the repository's node_modules does.
+  return cleanLambdaEnv({ NODE_PATH: join(ROOT, 'node_modules'), ...extra });
 }
 
 let eventCounter = 0;
@@ -129,12 +119,7 @@ async function invoke(bundle: string, env: NodeJS.ProcessEnv, ...events: DynamoD
     await writeFile(file, JSON.stringify(body));
     files.push(file);
   }
-  const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
-    execFile(process.execPath, [runner, bundle, ...files], { env, timeout: 60_000, killSignal: 'SIGKILL' }, (error, out, err) => {
-      if (error) reject(new Error(`${error.message}\nstdout:\n${out}\nstderr:\n${err}`));
-      else resolve({ stdout: out, stderr: err });
-    });
-  });
+  const { stdout, stderr } = await runNode([runner, bundle, ...files], env);
   const outcomes = stdout
     .split('\n')
     .filter((line) => line.startsWith('@@RESULT '))
@@ -459,21 +444,13 @@ describe('examples/handler/memcached.ts bundle (TLS)', () => {
 });
 
 describe('examples/handler/memcached.ts bundle (plain TCP, MEMCACHED_TLS=false)', () => {
-  let memcached: Awaited<ReturnType<typeof startMemcached>>;
-
-  beforeAll(async () => {
-    memcached = await startMemcached();
-  });
-
-  afterAll(async () => {
-    await memcached?.stop();
-  });
+  const memcached = useMemcached();
 
   it('writes to a fixed server list', async () => {
-    const env = lambdaEnv({ MEMCACHED_SERVERS: memcached.servers, MEMCACHED_TLS: 'false' });
+    const env = lambdaEnv({ MEMCACHED_SERVERS: memcached.server.servers, MEMCACHED_TLS: 'false' });
     const run = await invoke(memcachedBundle, env, event(insert(ADA, { keys: KEYS })));
     expect(run.outcomes).toEqual([{ ok: true, response: { batchItemFailures: [] } }]);
-    const reply = await textCommand(memcached.node.address, `get ${memcachedKey('user:42')}`);
+    const reply = await textCommand(memcached.server.node.address, `get ${memcachedKey('user:42')}`);
     expect(reply).toContain('"email":"ada@example.com"');
   });
 });

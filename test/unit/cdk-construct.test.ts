@@ -14,6 +14,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CacheSync, type CacheSyncProps } from '../../src/cdk/index.js';
+import { VPC_NETWORK_INTERFACE_ACTIONS } from '../../src/cdk/iam-actions.js';
 
 type Extra = Partial<Omit<CacheSyncProps, 'table' | 'vpc'>>;
 
@@ -107,12 +108,7 @@ describe('CacheSync with a new serverless Valkey cache', () => {
           'sqs:SendMessage',
           'sqs:GetQueueAttributes',
           'sqs:GetQueueUrl',
-          'ec2:CreateNetworkInterface',
-          'ec2:DescribeNetworkInterfaces',
-          'ec2:DescribeSubnets',
-          'ec2:DeleteNetworkInterface',
-          'ec2:AssignPrivateIpAddresses',
-          'ec2:UnassignPrivateIpAddresses',
+          ...VPC_NETWORK_INTERFACE_ACTIONS,
         ].map((action) => `"${action}"`),
       ),
     );

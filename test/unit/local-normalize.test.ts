@@ -5,22 +5,28 @@ import { toLambdaAttributeValue, toLambdaImage, toLambdaRecord } from '../../src
 
 const streamArn = 'arn:aws:dynamodb:ddblocal:000000000000:table/App/stream/2026-11-27T18:18:21.598';
 
+/** The fields a record carries unchanged from GetRecords into the Lambda event. */
+const RECORD_FIELDS = {
+  eventID: 'd79a4f12-4c4e-40f7-a283-4545947e5669',
+  eventName: 'INSERT',
+  eventVersion: '1.1',
+  eventSource: 'aws:dynamodb',
+  awsRegion: 'ddblocal',
+} as const;
+
+const STREAM_FIELDS = {
+  Keys: { pk: { S: 'u1' } },
+  NewImage: { pk: { S: 'u1' }, n: { N: '42' } },
+  SequenceNumber: '000000000000000000001',
+  SizeBytes: 20,
+  StreamViewType: 'NEW_AND_OLD_IMAGES',
+} as const;
+
 /** A record shaped like what the SDK returns from DynamoDB Local's GetRecords. */
 function sdkRecord(overrides: Partial<SdkRecord> = {}): SdkRecord {
   return {
-    eventID: 'd79a4f12-4c4e-40f7-a283-4545947e5669',
-    eventName: 'INSERT',
-    eventVersion: '1.1',
-    eventSource: 'aws:dynamodb',
-    awsRegion: 'ddblocal',
-    dynamodb: {
-      ApproximateCreationDateTime: new Date('2026-11-27T18:18:00.000Z'),
-      Keys: { pk: { S: 'u1' } },
-      NewImage: { pk: { S: 'u1' }, n: { N: '42' } },
-      SequenceNumber: '000000000000000000001',
-      SizeBytes: 20,
-      StreamViewType: 'NEW_AND_OLD_IMAGES',
-    },
+    ...RECORD_FIELDS,
+    dynamodb: { ApproximateCreationDateTime: new Date('2026-11-27T18:18:00.000Z'), ...STREAM_FIELDS },
     ...overrides,
   };
 }
@@ -29,19 +35,8 @@ describe('toLambdaRecord', () => {
   it('produces the Lambda event record, with the stream ARN and epoch seconds', () => {
     const out = toLambdaRecord(sdkRecord(), { streamArn });
     expect(out).toEqual({
-      eventID: 'd79a4f12-4c4e-40f7-a283-4545947e5669',
-      eventName: 'INSERT',
-      eventVersion: '1.1',
-      eventSource: 'aws:dynamodb',
-      awsRegion: 'ddblocal',
-      dynamodb: {
-        ApproximateCreationDateTime: 1795803480,
-        Keys: { pk: { S: 'u1' } },
-        NewImage: { pk: { S: 'u1' }, n: { N: '42' } },
-        SequenceNumber: '000000000000000000001',
-        SizeBytes: 20,
-        StreamViewType: 'NEW_AND_OLD_IMAGES',
-      },
+      ...RECORD_FIELDS,
+      dynamodb: { ApproximateCreationDateTime: 1795803480, ...STREAM_FIELDS },
       eventSourceARN: streamArn,
     });
   });

@@ -3,38 +3,24 @@
  * keep deletes, names ElastiCache accepts, record ages the stream can serve, pinned engines,
  * alarms on the handler's own metrics, least-privilege network paths and optional KMS keys.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_TOMBSTONE_TTL_SECONDS } from "../../src/core/plan.js";
 import { emfDocument } from "../../src/lambda/metrics.js";
 import {
 	allStrings,
+	EXAMPLE_STACKS as STACKS,
 	getAtt,
 	isRecord,
+	loadExampleTemplate,
 	ofType,
 	only,
 	parameter,
+	readRepoFile,
 	ref,
 	resource,
 	type Json,
 } from "../helpers/cfn-template.js";
-import { loadCfnYaml, type Template } from "../helpers/cfn-yaml.js";
-
-const ROOT = join(import.meta.dirname, "..", "..");
-
-const STACKS = [
-	{
-		file: "examples/cloudformation/stack.yaml",
-		handler: "examples/handler/index.ts",
-		adapter: "redis",
-	},
-	{
-		file: "examples/cloudformation/stack-memcached.yaml",
-		handler: "examples/handler/memcached.ts",
-		adapter: "memcached",
-	},
-] as const;
+import type { Template } from "../helpers/cfn-yaml.js";
 
 const STREAM_RETENTION_SECONDS = 86_400;
 
@@ -145,7 +131,7 @@ function parameterAccepts(
 }
 
 describe.each(STACKS)("$file", ({ file, handler, adapter }) => {
-	const template: Template = loadCfnYaml(join(ROOT, file));
+	const template: Template = loadExampleTemplate(file);
 
 	it("suggests an event filter that keeps REMOVE records, and says why", () => {
 		const description = String(
@@ -188,7 +174,7 @@ describe.each(STACKS)("$file", ({ file, handler, adapter }) => {
 
 	it("alarms on the handler metrics with exactly the dimensions the handler emits", () => {
 		// The example handler adds no dimensions of its own: the metric carries only Adapter.
-		const source = readFileSync(join(ROOT, handler), "utf8");
+		const source = readRepoFile(handler);
 		expect(source).toContain(`from 'ddb-cache-sync/${adapter}'`);
 		expect(source).not.toMatch(/\bmetrics\s*:/);
 		const emitted = emfDocument(
@@ -355,9 +341,7 @@ describe.each(STACKS)("$file", ({ file, handler, adapter }) => {
 });
 
 describe("examples/cloudformation/stack.yaml (Valkey/Redis): names and network", () => {
-	const template = loadCfnYaml(
-		join(ROOT, "examples/cloudformation/stack.yaml"),
-	);
+	const template = loadExampleTemplate("examples/cloudformation/stack.yaml");
 	const prefix = parameter(template, "ResourcePrefix");
 
 	/** Every ElastiCache name built from the prefix: resource.property -> its Fn::Sub text. */
@@ -504,7 +488,7 @@ describe("tombstone TTL and record age", () => {
 	it("keeps the default tombstone TTL strictly longer than the largest record age the templates allow", () => {
 		const ages = STACKS.map(({ file }) =>
 			Number(
-				parameter(loadCfnYaml(join(ROOT, file)), "MaximumRecordAgeInSeconds")[
+				parameter(loadExampleTemplate(file), "MaximumRecordAgeInSeconds")[
 					"MaxValue"
 				],
 			),

@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, type TestContext } from "vitest";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const TEMPLATES = [
@@ -52,6 +52,17 @@ const available =
 	spawnSync("cfn-lint", ["--version"], { encoding: "utf8" }).error ===
 	undefined;
 
+/** Whether cfn-lint runs here: on CI it must (the test fails), elsewhere the test is skipped. */
+function cfnLintRuns(ctx: TestContext): boolean {
+	if (available) return true;
+	if (process.env["CI"])
+		throw new Error(
+			`cfn-lint is not installed on this CI machine; the image must provide it (${INSTALL})`,
+		);
+	ctx.skip(`cfn-lint is not installed; ${INSTALL} to run this check`);
+	return false;
+}
+
 // One cfn-lint run for both templates: each run spends seconds loading its schemas.
 let findings: LintMatch[] | undefined;
 const lintTemplates = (): LintMatch[] =>
@@ -60,14 +71,7 @@ const lintTemplates = (): LintMatch[] =>
 describe("cfn-lint", () => {
 	for (const file of TEMPLATES) {
 		it(`finds nothing in ${file} but W3002`, (ctx) => {
-			if (!available) {
-				if (process.env["CI"])
-					throw new Error(
-						`cfn-lint is not installed on this CI machine; the image must provide it (${INSTALL})`,
-					);
-				ctx.skip(`cfn-lint is not installed; ${INSTALL} to run this check`);
-				return;
-			}
+			if (!cfnLintRuns(ctx)) return;
 			const ofFile = lintTemplates()
 				.filter((m) => m.Filename === file || !TEMPLATES.includes(m.Filename))
 				.map(
@@ -79,14 +83,7 @@ describe("cfn-lint", () => {
 	}
 
 	it("reports a broken template, so a clean result means something", (ctx) => {
-		if (!available) {
-			if (process.env["CI"])
-				throw new Error(
-					`cfn-lint is not installed on this CI machine; the image must provide it (${INSTALL})`,
-				);
-			ctx.skip(`cfn-lint is not installed; ${INSTALL} to run this check`);
-			return;
-		}
+		if (!cfnLintRuns(ctx)) return;
 		const dir = mkdtempSync(join(tmpdir(), "cfn-lint-"));
 		try {
 			const file = join(dir, "broken.yaml");

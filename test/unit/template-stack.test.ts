@@ -1,16 +1,18 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TEMPLATES } from '../../scripts/example-code-params.mjs';
 import { EXAMPLES } from '../../scripts/package-example.mjs';
+import { VPC_NETWORK_INTERFACE_ACTIONS } from '../../src/cdk/iam-actions.js';
 import { checkTemplate } from '../helpers/cfn-check.js';
 import {
   allStrings,
+  EXAMPLE_STACKS,
   getAtt,
   isRecord,
+  loadExampleTemplate,
   ofType,
   only,
   parameter,
+  readRepoFile as read,
   ref,
   resource,
   roleStatements,
@@ -18,23 +20,12 @@ import {
   simulatePackage,
   type Json,
 } from '../helpers/cfn-template.js';
-import { loadCfnYaml, type Template } from '../helpers/cfn-yaml.js';
+import type { Template } from '../helpers/cfn-yaml.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
+/** The cache's port range per adapter, as the cache group's ingress rules state it: [FromPort, ToPort]. */
+const CACHE_PORTS = { redis: [6379, 6380], memcached: [11211, 11211] } as const;
 
-const STACKS = [
-  {
-    file: 'examples/cloudformation/stack.yaml',
-    handler: 'examples/handler/index.ts',
-    cachePorts: [6379, 6380],
-  },
-  {
-    file: 'examples/cloudformation/stack-memcached.yaml',
-    handler: 'examples/handler/memcached.ts',
-    cachePorts: [11211, 11211],
-  },
-] as const;
+const STACKS = EXAMPLE_STACKS.map((stack) => ({ ...stack, cachePorts: CACHE_PORTS[stack.adapter] }));
 
 /**
  * Actions that may be granted on Resource "*", and why:
@@ -42,15 +33,7 @@ const STACKS = [
  *   execution role and AWS documents them with "*" (AWSLambdaVPCAccessExecutionRole);
  * - dynamodb:ListStreams: the Service Authorization Reference lists no resource type for it.
  */
-const STAR_RESOURCE_ALLOWED = new Set([
-  'ec2:CreateNetworkInterface',
-  'ec2:DescribeNetworkInterfaces',
-  'ec2:DescribeSubnets',
-  'ec2:DeleteNetworkInterface',
-  'ec2:AssignPrivateIpAddresses',
-  'ec2:UnassignPrivateIpAddresses',
-  'dynamodb:ListStreams',
-]);
+const STAR_RESOURCE_ALLOWED = new Set([...VPC_NETWORK_INTERFACE_ACTIONS, 'dynamodb:ListStreams']);
 
 /** A value is a reference to a finite, bounded parameter: returns the parameter. */
 function boundedParameter(template: Template, value: Json): Record<string, Json> {
@@ -60,7 +43,7 @@ function boundedParameter(template: Template, value: Json): Record<string, Json>
 }
 
 describe.each(STACKS)('$file', ({ file, handler, cachePorts }) => {
-  const template = loadCfnYaml(join(ROOT, file));
+  const template = loadExampleTemplate(file);
 
   it('passes the CloudFormation schema check once packaged', () => {
     expect(checkTemplate(simulatePackage(template))).toEqual([]);
@@ -276,7 +259,7 @@ describe.each(STACKS)('$file', ({ file, handler, cachePorts }) => {
 });
 
 describe('examples/cloudformation/stack.yaml (Valkey/Redis)', () => {
-  const template = loadCfnYaml(join(ROOT, 'examples/cloudformation/stack.yaml'));
+  const template = loadExampleTemplate('examples/cloudformation/stack.yaml');
 
   it('defaults to ElastiCache Serverless Valkey, with a replication group as the alternative', () => {
     expect(parameter(template, 'CacheMode')['Default']).toBe('serverless');
@@ -314,7 +297,7 @@ describe('examples/cloudformation/stack.yaml (Valkey/Redis)', () => {
 });
 
 describe('examples/cloudformation/stack-memcached.yaml', () => {
-  const template = loadCfnYaml(join(ROOT, 'examples/cloudformation/stack-memcached.yaml'));
+  const template = loadExampleTemplate('examples/cloudformation/stack-memcached.yaml');
 
   it('encrypts in transit, and states that Memcached has no authentication', () => {
     const cluster = only(template, 'AWS::ElastiCache::CacheCluster');
