@@ -132,6 +132,11 @@ function pathOf(parent: string, name: string | number): string {
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
 
+/** An attribute name as messages show it: itself when it is a plain identifier, else `<name>` (see pathOf). */
+export function describeAttributeName(name: string): string {
+  return IDENTIFIER.test(name) ? JSON.stringify(name) : '<name>';
+}
+
 function checkNumber(value: unknown, parent: string, name: string | number): string {
   // Fast path (most numbers): without an exponent, 38 characters hold at most 38 significant
   // digits and a magnitude between 1E-37 and 1E+38, inside DynamoDB's limits.
@@ -189,7 +194,7 @@ function typeOf(av: unknown, parent: string, name: string | number): string {
     keys++;
     const value: unknown = (av as Record<string, unknown>)[tag];
     if (value === null || value === undefined) continue;
-    if (!TYPES.has(tag)) throw new AttributeError(pathOf(parent, name), `unknown AttributeValue type ${JSON.stringify(tag)}`);
+    if (!TYPES.has(tag)) throw new AttributeError(pathOf(parent, name), `unknown AttributeValue type ${IDENTIFIER.test(tag) ? tag : '<name>'}`);
     if (found !== undefined) throw new AttributeError(pathOf(parent, name), `AttributeValue has two types (${found} and ${tag})`);
     found = tag;
     foundValue = value;

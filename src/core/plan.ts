@@ -120,7 +120,7 @@ function planRecord(raw: unknown, index: number, rules: readonly CompiledRule[],
     const known = change ?? (error instanceof PlanFailure ? error.known : {});
     const { sequenceNumber, approximateCreationDateTime } = known;
     const failure: Failure =
-      error instanceof PlanFailure ? error.failure : { reason: `unexpected error: ${error instanceof Error ? error.message : String(error)}`, cause: error };
+      error instanceof PlanFailure ? error.failure : { reason: `unexpected error: ${error instanceof Error ? error.name : 'a non-Error value'} (its message may hold item data; see the cause)`, cause: error };
     return {
       index,
       sequenceNumber,
