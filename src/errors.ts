@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { describeKey } from './core/key-hash.js';
 
 /** Base class: `instanceof DdbCacheSyncError` catches everything the library raises. */
 export class DdbCacheSyncError extends Error {
@@ -91,7 +92,7 @@ export class ValueTooLargeError extends DdbCacheSyncError {
   readonly limit: number;
   constructor(context: { key: string; bytes: number; limit: number }) {
     super(
-      `value for key ${JSON.stringify(context.key)} is ${context.bytes} bytes, over the server limit of ${context.limit} bytes; project fewer attributes (rule.attributes) or raise the server's item size limit`,
+      `value for ${describeKey(context.key)} is ${context.bytes} bytes, over the server limit of ${context.limit} bytes; project fewer attributes (rule.attributes) or raise the server's item size limit`,
     );
     this.name = 'ValueTooLargeError';
     this.key = context.key;

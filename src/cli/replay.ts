@@ -268,7 +268,9 @@ export async function run(argv: string[], io: ReplayIo = consoleIo): Promise<num
       io.out('\ndry run: nothing was sent to the cache');
     } else if (touched.size > 0) {
       io.out('\ncache now holds:');
-      const width = Math.max(...[...touched].map((key) => key.length));
+      // A fold, not Math.max(...keys): a large fan-out would overflow the argument stack.
+      let width = 0;
+      for (const key of touched) width = Math.max(width, key.length);
       for (const key of touched) {
         let shown: string;
         try {

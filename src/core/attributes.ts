@@ -20,9 +20,16 @@ export class AttributeError extends Error {
 }
 
 const TYPES = new Set(['S', 'N', 'B', 'SS', 'NS', 'BS', 'M', 'L', 'NULL', 'BOOL']);
-// DynamoDB numbers: up to 38 significant digits, magnitude 1E-130 to 9.99...E+125.
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+// Linear by construction: a quantified group followed by a fixed-width tail backtracks one group
+// per position at most.
+// Bounded to 38 characters below, where backtracking costs a constant.
+const SHORT_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/**
+ * DynamoDB allows 32 levels of nesting. Deeper input cannot come from DynamoDB, and converting it
+ * recursively would overflow the stack instead of naming the attribute.
+ */
+const MAX_DEPTH = 32;
 
 interface Decimal {
   negative: boolean;
@@ -32,30 +39,62 @@ interface Decimal {
   exponent: number;
 }
 
-function parseDecimal(text: string): Decimal {
-  let s = text;
+const ZERO = 48;
+const NINE = 57;
+
+function digitsEnd(text: string, from: number): number {
+  let i = from;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c < ZERO || c > NINE) break;
+    i++;
+  }
+  return i;
+}
+
+/**
+ * Parse `[+-]? (digits [. digits*] | . digits) ([eE] [+-]? digits)?` in one left-to-right pass,
+ * or return undefined. A backtracking regex took seconds to refuse a 40,000-digit string ending
+ * in a letter; this is linear in the length whatever the input.
+ */
+function parseDecimal(text: string): Decimal | undefined {
+  let i = 0;
   let negative = false;
-  if (s.startsWith('-') || s.startsWith('+')) {
-    negative = s.startsWith('-');
-    s = s.slice(1);
+  const sign = text.charCodeAt(0);
+  if (sign === 43 /* + */ || sign === 45 /* - */) {
+    negative = sign === 45;
+    i = 1;
   }
+  const intStart = i;
+  const intEnd = digitsEnd(text, intStart);
+  let fracStart = intEnd;
+  let fracEnd = intEnd;
+  if (text.charCodeAt(intEnd) === 46 /* . */) {
+    fracStart = intEnd + 1;
+    fracEnd = digitsEnd(text, fracStart);
+  }
+  if (intEnd === intStart && fracEnd === fracStart) return undefined;
+  i = fracEnd;
   let exp = 0;
-  const e = s.search(/[eE]/);
-  if (e >= 0) {
-    exp = Number(s.slice(e + 1));
-    s = s.slice(0, e);
+  const e = text.charCodeAt(i);
+  if (e === 101 /* e */ || e === 69 /* E */) {
+    i++;
+    const expSign = text.charCodeAt(i);
+    if (expSign === 43 || expSign === 45) i++;
+    const expEnd = digitsEnd(text, i);
+    if (expEnd === i) return undefined;
+    // A huge exponent becomes Infinity, which the range check refuses like any other.
+    exp = Number(text.slice(i, expEnd)) * (expSign === 45 ? -1 : 1);
+    i = expEnd;
   }
-  const dot = s.indexOf('.');
-  const intPart = dot >= 0 ? s.slice(0, dot) : s;
-  const fracPart = dot >= 0 ? s.slice(dot + 1) : '';
-  let digits = intPart + fracPart;
-  let exponent = intPart.length + exp;
-  const lead = digits.length - digits.replace(/^0+/, '').length;
-  digits = digits.slice(lead);
-  exponent -= lead;
-  digits = digits.replace(/0+$/, '');
-  if (digits === '') return { negative: false, digits: '', exponent: 0 };
-  return { negative, digits, exponent };
+  if (i !== text.length) return undefined;
+  const all = text.slice(intStart, intEnd) + text.slice(fracStart, fracEnd);
+  let first = 0;
+  while (first < all.length && all.charCodeAt(first) === ZERO) first++;
+  let end = all.length;
+  while (end > first && all.charCodeAt(end - 1) === ZERO) end--;
+  if (first === end) return { negative: false, digits: '', exponent: 0 };
+  return { negative, digits: all.slice(first, end), exponent: intEnd - intStart + exp - first };
 }
 
 function sameDecimal(a: Decimal, b: Decimal): boolean {
@@ -73,7 +112,9 @@ export function exactNumber(text: string): number | string {
   // the same decimal without parsing either.
   if (String(n) === text) return n;
   // Shortest round-trip form of n must denote the same decimal as the input.
-  return sameDecimal(parseDecimal(String(n)), parseDecimal(text)) ? (Object.is(n, -0) ? 0 : n) : text;
+  const shortest = parseDecimal(String(n));
+  const exact = parseDecimal(text);
+  return shortest !== undefined && exact !== undefined && sameDecimal(shortest, exact) ? (Object.is(n, -0) ? 0 : n) : text;
 }
 
 /**
@@ -91,14 +132,19 @@ function pathOf(parent: string, name: string | number): string {
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
 
+/** An attribute name as messages show it: itself when it is a plain identifier, else `<name>` (see pathOf). */
+export function describeAttributeName(name: string): string {
+  return IDENTIFIER.test(name) ? JSON.stringify(name) : '<name>';
+}
+
 function checkNumber(value: unknown, parent: string, name: string | number): string {
-  if (typeof value !== 'string' || !NUMBER.test(value)) {
+  // Fast path (most numbers): without an exponent, 38 characters hold at most 38 significant
+  // digits and a magnitude between 1E-37 and 1E+38, inside DynamoDB's limits.
+  if (typeof value === 'string' && value.length <= 38 && SHORT_NUMBER.test(value)) return value;
+  const d = typeof value === 'string' ? parseDecimal(value) : undefined;
+  if (typeof value !== 'string' || d === undefined) {
     throw new AttributeError(pathOf(parent, name), 'N must be a decimal number string');
   }
-  // Fast path: without an exponent, 38 characters hold at most 38 significant digits and a
-  // magnitude between 1E-37 and 1E+38, inside DynamoDB's limits.
-  if (value.length <= 38 && value.indexOf('e') < 0 && value.indexOf('E') < 0) return value;
-  const d = parseDecimal(value);
   if (d.digits.length > 38) throw new AttributeError(pathOf(parent, name), `number has ${d.digits.length} significant digits; DynamoDB allows 38`);
   // 0.d × 10^e: DynamoDB's range is 1E-130 (e = -129) to under 1E+126 (e = 126).
   if (d.digits !== '' && (d.exponent > 126 || d.exponent < -129)) {
@@ -148,7 +194,7 @@ function typeOf(av: unknown, parent: string, name: string | number): string {
     keys++;
     const value: unknown = (av as Record<string, unknown>)[tag];
     if (value === null || value === undefined) continue;
-    if (!TYPES.has(tag)) throw new AttributeError(pathOf(parent, name), `unknown AttributeValue type ${JSON.stringify(tag)}`);
+    if (!TYPES.has(tag)) throw new AttributeError(pathOf(parent, name), `unknown AttributeValue type ${IDENTIFIER.test(tag) ? tag : '<name>'}`);
     if (found !== undefined) throw new AttributeError(pathOf(parent, name), `AttributeValue has two types (${found} and ${tag})`);
     found = tag;
     foundValue = value;
@@ -163,7 +209,8 @@ function typeOf(av: unknown, parent: string, name: string | number): string {
 }
 
 /** Convert one attribute: returns its plain value and leaves its normalized form in `convertedNormal`. */
-function convert(av: unknown, parent: string, name: string | number): unknown {
+function convert(av: unknown, parent: string, name: string | number, depth: number): unknown {
+  if (depth > MAX_DEPTH) throw new AttributeError(parent, `nested more than ${MAX_DEPTH} levels deep; DynamoDB allows ${MAX_DEPTH}`);
   const tag = typeOf(av, parent, name);
   const value = typedValue;
   const clean = typedClean;
@@ -221,7 +268,7 @@ function convert(av: unknown, parent: string, name: string | number): unknown {
       let changed = !clean;
       for (let i = 0; i < members.length; i++) {
         const member = members[i];
-        plain[i] = convert(member, path, i);
+        plain[i] = convert(member, path, i, depth + 1);
         normalized[i] = convertedNormal;
         if (convertedNormal !== member) changed = true;
       }
@@ -230,7 +277,7 @@ function convert(av: unknown, parent: string, name: string | number): unknown {
     }
     default: {
       // 'M'
-      const plain = convertMap(value, pathOf(parent, name));
+      const plain = convertMap(value, pathOf(parent, name), depth + 1);
       convertedNormal = clean && convertedMap === value ? same : { M: convertedMap };
       return plain;
     }
@@ -241,7 +288,7 @@ function convert(av: unknown, parent: string, name: string | number): unknown {
 let convertedMap: AttributeMap;
 
 /** Convert a map: returns the plain item and leaves the normalized map in `convertedMap`. */
-function convertMap(map: unknown, path: string): Item {
+function convertMap(map: unknown, path: string, depth: number): Item {
   if (typeof map !== 'object' || map === null || Array.isArray(map)) {
     throw new AttributeError(path, 'expected a map of attribute name to AttributeValue');
   }
@@ -252,7 +299,7 @@ function convertMap(map: unknown, path: string): Item {
   for (const name in input) {
     if (!Object.prototype.hasOwnProperty.call(input, name)) continue;
     const original = input[name];
-    defineAttribute(plain, name, convert(original, path, name));
+    defineAttribute(plain, name, convert(original, path, name, depth));
     if (normalized === undefined && convertedNormal !== original) {
       normalized = {};
       // Every earlier attribute was already normal: copy it as is.
@@ -293,6 +340,6 @@ export interface Image {
  * @throws AttributeError naming the attribute path at fault.
  */
 export function convertImage(image: unknown, field: string): Image {
-  const item = convertMap(image, field);
+  const item = convertMap(image, field, 0);
   return { item, raw: convertedMap };
 }

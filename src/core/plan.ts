@@ -12,7 +12,7 @@ import type { Image } from './attributes.js';
 import type { ChangeDecoder, RecordSource, StreamChange } from './change.js';
 import type { AnyCacheCommand } from './commands.js';
 import { compileRules, isCompiled, type CompiledRule } from './compiled-rule.js';
-import { PlanFailure, type Failure } from './failure.js';
+import { fail, PlanFailure, type Failure } from './failure.js';
 import { ruleKeys, ruleMatches, type Side } from './rule-eval.js';
 import type { Rule, TtlDeletes } from './rules.js';
 import { RECORD_SOURCES } from './sources/index.js';
@@ -31,7 +31,18 @@ export interface PlanOptions {
   readonly source?: RecordSource;
   /** Decode records with this instead of the decoder of `source`. */
   readonly decoder?: ChangeDecoder;
+  /**
+   * Most cache keys one record may touch, over all its rules; a record above it fails with an
+   * {@link InvalidRecordError} naming the rule and the count. Default {@link DEFAULT_MAX_KEYS_PER_RECORD}.
+   */
+  readonly maxKeysPerRecord?: number;
 }
+
+/**
+ * Default `maxKeysPerRecord`. High enough for any sane fan-out; it exists so one hostile or
+ * buggy record cannot turn into millions of cache writes.
+ */
+export const DEFAULT_MAX_KEYS_PER_RECORD = 100_000;
 
 /** Why a record produced no commands on purpose. */
 export type SkipReason = 'no-matching-rule' | 'ttl-delete-ignored';
@@ -78,6 +89,7 @@ function planChange(change: StreamChange, index: number, rules: readonly Compile
   const applicable = rules.filter((r) => r.matchesTable(change.table));
   if (applicable.length === 0) return { index, sequenceNumber, commands: [], skipped: 'no-matching-rule', approximateCreationDateTime };
   const { oldSide, newSide } = sidesOf(change);
+  const maxKeys = options.maxKeysPerRecord ?? DEFAULT_MAX_KEYS_PER_RECORD;
   const commands: AnyCacheCommand[] = [];
   let ignoredTtl = false;
   for (const compiled of applicable) {
@@ -86,7 +98,12 @@ function planChange(change: StreamChange, index: number, rules: readonly Compile
       continue;
     }
     onRule(compiled.name);
-    commands.push(...planRule(compiled, change, oldSide, newSide));
+    const planned = planRule(compiled, change, oldSide, newSide);
+    // A loop, not push(...planned): spreading a large fan-out into arguments overflows the stack.
+    for (const command of planned) commands.push(command);
+    if (commands.length > maxKeys) {
+      fail(`the record touches ${commands.length} cache keys, more than maxKeysPerRecord (${maxKeys}); this rule returned ${planned.length}`, 'key');
+    }
   }
   onRule(undefined);
   if (commands.length === 0 && ignoredTtl) return { index, sequenceNumber, commands, skipped: 'ttl-delete-ignored', approximateCreationDateTime };
@@ -103,7 +120,7 @@ function planRecord(raw: unknown, index: number, rules: readonly CompiledRule[],
     const known = change ?? (error instanceof PlanFailure ? error.known : {});
     const { sequenceNumber, approximateCreationDateTime } = known;
     const failure: Failure =
-      error instanceof PlanFailure ? error.failure : { reason: `unexpected error: ${error instanceof Error ? error.message : String(error)}`, cause: error };
+      error instanceof PlanFailure ? error.failure : { reason: `unexpected error: ${error instanceof Error ? error.name : 'a non-Error value'} (its message may hold item data; see the cause)`, cause: error };
     return {
       index,
       sequenceNumber,

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { defineAttribute, type Image } from './attributes.js';
+import { defineAttribute, describeAttributeName, type Image } from './attributes.js';
 import type { CompiledRule } from './compiled-rule.js';
 import { fail, viewHint } from './failure.js';
 import type { AttributeMap, Item, RuleContext } from './rules.js';
@@ -48,12 +48,18 @@ function watch(item: Item, keysOnly: boolean, missing: Set<string>, reads?: { un
   });
 }
 
+/** The error's `field` for an attribute: its name when that is not item data (see describeAttributeName). */
+function fieldName(attribute: string): string {
+  const shown = describeAttributeName(attribute);
+  return shown === '<name>' ? shown : attribute;
+}
+
 function callRule<T>(fn: () => T, ruleField: string, side: Side, view: string | undefined): T {
   try {
     return fn();
   } catch (error) {
     if (error instanceof MissingFromViewError) {
-      fail(`${ruleField} reads attribute ${JSON.stringify(error.attribute)}, but ${viewHint(view, side.which)}`, error.attribute);
+      fail(`${ruleField} reads attribute ${describeAttributeName(error.attribute)}, but ${viewHint(view, side.which)}`, fieldName(error.attribute));
     }
     fail(`${ruleField} threw ${error instanceof Error ? error.name : 'a non-Error value'}`, ruleField, error);
   }
@@ -82,8 +88,8 @@ export function ruleKeys(compiled: CompiledRule, side: Side, view: string | unde
     if (missing.size > 0 && !reads.undefinedInData && key.includes('undefined')) {
       const attribute = [...missing][0];
       fail(
-        `key was built from attribute ${JSON.stringify(attribute)}, which the item does not have (the key contains "undefined"); guard the rule with when() or give the attribute a default`,
-        attribute,
+        `key was built from attribute ${describeAttributeName(attribute ?? '')}, which the item does not have (the key contains "undefined"); guard the rule with when() or give the attribute a default`,
+        fieldName(attribute ?? ''),
       );
     }
   }

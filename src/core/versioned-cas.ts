@@ -12,6 +12,7 @@
  * @module
  */
 import { DdbCacheSyncError } from '../errors.js';
+import { describeKey } from './key-hash.js';
 import {
   deleteVersionedTransition,
   fillTransition,
@@ -44,9 +45,12 @@ export interface CasStore {
 
 /** Thrown when a key kept changing under the loop (extreme contention). */
 export class CasContentionError extends DdbCacheSyncError {
+  /** The key that kept changing, for application code; never part of the message (keys hold item data). */
+  readonly key: string;
   constructor(key: string, attempts: number) {
-    super(`key ${JSON.stringify(key)} changed under ${attempts} consecutive compare-and-swap attempts; the command is reported failed so the stream retries it`);
+    super(`${describeKey(key)} changed under ${attempts} consecutive compare-and-swap attempts; the command is reported failed so the stream retries it`);
     this.name = 'CasContentionError';
+    this.key = key;
   }
 }
 

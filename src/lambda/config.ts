@@ -44,6 +44,11 @@ export interface StreamHandlerConfig {
    * email), so this is off by default; turn on only while debugging.
    */
   readonly debugLogItemContents?: boolean;
+  /**
+   * Most cache keys one record may touch; a record above it is an invalid record naming the
+   * rule and the count. Default 100,000.
+   */
+  readonly maxKeysPerRecord?: number;
 }
 
 const fn = (what: string) => z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', { error: `must be a function (${what})` });
@@ -127,6 +132,7 @@ const configSchema = z.strictObject(
       ),
     ),
     debugLogItemContents: z.optional(z.boolean({ error: 'must be true or false' })),
+    maxKeysPerRecord: z.optional(z.number({ error: 'must be a positive integer' }).check(z.int({ error: 'must be a positive integer' }), z.positive({ error: 'must be a positive integer' }))),
   },
   { error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : 'config must be an object { adapter, rules, ... }') },
 );

@@ -96,7 +96,7 @@ export function createStreamProcessor(config: StreamHandlerConfig): StreamProces
 /** The processor behind every source. @internal */
 export function buildProcessor(config: StreamHandlerConfig, decoder: RecordDecoder): StreamProcessor {
   const { traits } = decoder.changes;
-  const { adapter, rules, onInvalidRecord = 'fail', ttlDeletes = 'apply', debugLogItemContents = false } = validateConfig(config, { source: traits.source });
+  const { adapter, rules, onInvalidRecord = 'fail', ttlDeletes = 'apply', debugLogItemContents = false, maxKeysPerRecord } = validateConfig(config, { source: traits.source });
   const compiled = compileRules(rules);
   const logger = config.logger === false ? silentLogger : (config.logger ?? createJsonLogger());
   const metricsOptions = config.metrics === false ? undefined : (config.metrics ?? {});
@@ -157,7 +157,7 @@ export function buildProcessor(config: StreamHandlerConfig, decoder: RecordDecod
   function planBatch(records: readonly unknown[]): { plans: PlannedRecord[]; payloads: unknown[]; identifierOf: (index: number) => string | undefined } {
     const unwrapped = records.map((record, i) => decoder.unwrap(record, i));
     const payloads = unwrapped.map((u) => u.payload);
-    const plans = planCommands(payloads, compiled, { ttlDeletes, decoder: decoder.changes }).map((plan, i): PlannedRecord => {
+    const plans = planCommands(payloads, compiled, { ttlDeletes, decoder: decoder.changes, maxKeysPerRecord }).map((plan, i): PlannedRecord => {
       const error = unwrapped[i]?.error;
       return error === undefined ? plan : { index: i, sequenceNumber: undefined, commands: [], error };
     });

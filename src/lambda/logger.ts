@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { keyHash } from '../core/key-hash.js';
 
 /** The subset of Powertools' Logger the library calls. */
 export interface Logger {
@@ -58,7 +59,12 @@ function redactKeys(message: string, keys: readonly string[]): string {
  */
 export function describeError(error: unknown): Record<string, unknown> {
   if (!(error instanceof Error)) return { name: 'NonError' };
-  const out: Record<string, unknown> = { name: error.name, message: redactKeys(error.message, cacheKeysNamedBy(error)) };
+  const keys = cacheKeysNamedBy(error);
+  // Messages no longer carry keys (they name them as key#<hash>); the redaction stays as a
+  // second line of defence for errors from user code that quote a key.
+  const out: Record<string, unknown> = { name: error.name, message: redactKeys(error.message, keys) };
+  // The structured key is for application code; the log line gets its hash, for correlation.
+  if (keys[0] !== undefined) out['keyHash'] = keyHash(keys[0]);
   for (const field of ['sequenceNumber', 'rule', 'field', 'adapter', 'command']) {
     const value = (error as unknown as Record<string, unknown>)[field];
     // Only our typed string/number context: a raw client error's `command` is an object holding

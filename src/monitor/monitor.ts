@@ -4,12 +4,12 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto';
 import type { DynamoDBBatchResponse } from 'aws-lambda';
 import { supportsVersioned, type AnyCacheCommand } from '../core/commands.js';
 import { compileRules, planCommands, tableFromArn, type CompiledRule } from '../core/plan.js';
 import type { AttributeMap, Rule } from '../core/rules.js';
 import { DEFAULT_TOMBSTONE_TTL_SECONDS } from '../core/plan.js';
+import { keyHash } from '../core/key-hash.js';
 import { createJsonLogger, describeError, silentLogger } from '../lambda/logger.js';
 import { defaultEquals, dueAt, judgeCached, judgeWithTable, type CacheEquals, type KeyExpectation, type StaleReason, type Verdict } from './judge.js';
 import { dynamodbLoader } from './load.js';
@@ -59,10 +59,7 @@ export interface LambdaTimeContext {
   getRemainingTimeInMillis(): number;
 }
 
-/** Hash a cache key for logs. */
-export function keyHash(key: string): string {
-  return createHash('sha256').update(key).digest('hex').slice(0, 16);
-}
+export { keyHash } from '../core/key-hash.js';
 
 interface Target {
   readonly compiled: CompiledRule;

@@ -4,6 +4,7 @@
  * @module
  */
 import { ValueTooLargeError } from '../../errors.js';
+import { describeKey } from '../../core/key-hash.js';
 
 /**
  * A value too large for Memcached. Still a {@link ValueTooLargeError}; `refusedBy` says whether
@@ -39,9 +40,9 @@ export class MemcachedValueTooLargeError extends ValueTooLargeError {
     if (context.refusedBy === 'server') {
       // The server's limit counts the whole item (value + key + about 60 bytes of header), and the
       // adapter does not know the server's -I setting, so name what to change rather than a number.
-      this.message = `memcached refused the value for key ${JSON.stringify(context.key)} (${context.bytes} bytes) as larger than its item size limit (-I; value + key + ~60 bytes of item header); ${outcome}. Project fewer attributes (rule.attributes) or raise the server's max item size, and set the adapter's maxValueBytes to match`;
+      this.message = `memcached refused the value for ${describeKey(context.key)} (${context.bytes} bytes) as larger than its item size limit (-I; value + key + ~60 bytes of item header); ${outcome}. Project fewer attributes (rule.attributes) or raise the server's max item size, and set the adapter's maxValueBytes to match`;
     } else {
-      this.message = `value for key ${JSON.stringify(context.key)} is ${context.bytes} bytes, over the memcached adapter's maxValueBytes of ${context.limit}; ${outcome}. Project fewer attributes (rule.attributes), or raise the server's max item size (-I) and maxValueBytes together`;
+      this.message = `value for ${describeKey(context.key)} is ${context.bytes} bytes, over the memcached adapter's maxValueBytes of ${context.limit}; ${outcome}. Project fewer attributes (rule.attributes), or raise the server's max item size (-I) and maxValueBytes together`;
     }
   }
 }

@@ -15,6 +15,7 @@ import { MemcachedValueTooLargeError } from './errors.js';
 import { memcachedExpiration } from './expiry.js';
 import { memcachedKey } from './key.js';
 import { defaultExpiresError, type MemcachedSettings } from './options.js';
+import { describeKey } from '../../core/key-hash.js';
 
 /** Commands issued per turn of the event loop (see {@link executeBatch}). */
 const ISSUE_SLICE = 256;
@@ -71,7 +72,7 @@ export function runPlain(client: MemcachedClient, command: CacheCommand, context
   if ('problem' in expiry) {
     return Promise.resolve({
       ok: false,
-      error: new CacheCommandError(`memcached set of key ${JSON.stringify(command.key)} not sent: ${expiry.problem}`, { key: command.key, command: 'set' }),
+      error: new CacheCommandError(`memcached set ${describeKey(command.key)} not sent: ${expiry.problem}`, { key: command.key, command: 'set' }),
     });
   }
   const defaultExpires = client.options?.expires;
@@ -81,7 +82,7 @@ export function runPlain(client: MemcachedClient, command: CacheCommand, context
   return attempt(() => client.set(key, command.value, { expires: expiry.expires })).then(
     (stored): CommandResult =>
       stored === false
-        ? { ok: false, error: new CacheCommandError(`memcached did not store key ${JSON.stringify(command.key)}`, { key: command.key, command: 'set' }) }
+        ? { ok: false, error: new CacheCommandError(`memcached did not store ${describeKey(command.key)}`, { key: command.key, command: 'set' }) }
         : { ok: true },
     failed,
   );
@@ -102,7 +103,7 @@ export async function executeBatch(client: MemcachedClient, commands: readonly A
     return {
       ok: false,
       error: new CacheCommandError(
-        `memcached ${command?.kind ?? 'command'} of key ${JSON.stringify(command?.key)} got no answer within ${deadlineMs / 1000} s, outcome unknown; the connection was dropped or the server hangs`,
+        `memcached ${command?.kind ?? 'command'} ${command === undefined ? 'of a key' : describeKey(command.key)} got no answer within ${deadlineMs / 1000} s, outcome unknown; the connection was dropped or the server hangs`,
         { key: command?.key ?? '', command: command?.kind ?? 'unknown' },
       ),
     };
@@ -188,7 +189,7 @@ function commandFailure(command: CacheCommand, error: unknown, maxValueBytes: nu
   // connection failure or timeout, after which the command may or may not have been applied.
   const answered = message.startsWith('MemJS ');
   const text = answered
-    ? `memcached refused ${command.kind} of key ${JSON.stringify(command.key)}: ${message}`
-    : `memcached ${command.kind} of key ${JSON.stringify(command.key)} failed, outcome unknown: ${message}${transportProblem === undefined ? '' : ` (TLS: ${transportProblem})`}. Check that the function reaches the servers (VPC subnets, security group, port) and that they are up`;
+    ? `memcached refused ${command.kind} ${describeKey(command.key)}: ${message}`
+    : `memcached ${command.kind} ${describeKey(command.key)} failed, outcome unknown: ${message}${transportProblem === undefined ? '' : ` (TLS: ${transportProblem})`}. Check that the function reaches the servers (VPC subnets, security group, port) and that they are up`;
   return { ok: false, error: new CacheCommandError(text, { key: command.key, command: command.kind }, { cause: error }) };
 }

@@ -14,6 +14,7 @@ import { canSendFrames, memjsCasStore, type MemjsFrameClient } from './cas.js';
 import { MemcachedValueTooLargeError } from './errors.js';
 import { memcachedExpiration } from './expiry.js';
 import { memcachedKey } from './key.js';
+import { describeKey } from '../../core/key-hash.js';
 
 /** Default lifetime of keys that carry a floor (see `tombstoneTtlSeconds`). */
 export const DEFAULT_FLOOR_TTL_SECONDS = 90_000;
@@ -44,7 +45,7 @@ export function versionedMemcached(client: MemjsFrameClient, settings: Versioned
   const failure = (command: VersionedCommand, error: unknown): CommandResult => ({
     ok: false,
     error: new CacheCommandError(
-      `memcached ${command.kind} of key ${JSON.stringify(command.key)} failed, outcome unknown: ${error instanceof Error ? error.message : String(error)}`,
+      `memcached ${command.kind} ${describeKey(command.key)} failed, outcome unknown: ${error instanceof Error ? error.message : String(error)}`,
       { key: command.key, command: command.kind },
       { cause: error },
     ),

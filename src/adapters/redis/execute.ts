@@ -11,6 +11,7 @@ import { cleanError } from './clean-error.js';
 import type { PipelineReply, RedisClientLike, RedisPipelineLike } from './client.js';
 import { DELETE_VERSIONED, type LuaScript, SET_VERSIONED } from './scripts.js';
 import { keySlot } from './slot.js';
+import { describeKey, describeValue } from '../../core/key-hash.js';
 
 type Command = AnyCacheCommand;
 
@@ -73,7 +74,7 @@ function scriptArgs(command: Command): string[] {
 /** Why `command` cannot be sent at all, or `undefined` when it can. */
 function unsendable(pipeline: RedisPipelineLike, command: Command): string | undefined {
   if (command.kind !== 'set-versioned' && command.kind !== 'delete-versioned') return undefined;
-  if (!isCanonicalVersion(command.version)) return `version ${JSON.stringify(command.version)} is not a canonical decimal integer`;
+  if (!isCanonicalVersion(command.version)) return `version (${describeValue(command.version)}) is not a canonical decimal integer`;
   if (typeof pipeline.evalsha !== 'function' || typeof pipeline.eval !== 'function') {
     return 'the client has no evalsha/eval on its pipelines, which versioned commands need';
   }
@@ -121,7 +122,7 @@ function outcomeOf(command: Command, reply: PipelineReply | undefined): Outcome 
     return { state: 'refused', cause, resend: REDIRECT.test(cause.message) || NOSCRIPT.test(cause.message) };
   }
   if (accepted(command, result)) return { state: 'ok' };
-  return { state: 'unknown', cause: new Error(`unexpected reply ${JSON.stringify(result)}`) };
+  return { state: 'unknown', cause: new Error(`unexpected reply (${describeValue(result)})`) };
 }
 
 /**
@@ -258,10 +259,6 @@ const HINTS: readonly [RegExp, string][] = [
 export function commandErrorHint(message: string): string {
   const hint = HINTS.find(([pattern]) => pattern.test(message));
   return hint ? ` (${hint[1]})` : '';
-}
-
-function describeKey(key: string): string {
-  return JSON.stringify(key.length > 200 ? `${key.slice(0, 200)}…` : key);
 }
 
 /** The public result for a failed command: refused by the server, or outcome unknown. */

@@ -12,6 +12,7 @@ import { type Connection, ownedConnection, userConnection } from './connection.j
 import { commandErrorHint, executeBatch, failure, isReplyError, toError } from './execute.js';
 import { assertKnownOptions, type RedisAdapterOptions, resolveUrlOptions } from './options.js';
 import { FILL, LEASE, type LuaScript } from './scripts.js';
+import { describeKey, describeValue } from '../../core/key-hash.js';
 
 export type { PipelineReply, RedisClientLike, RedisPipelineLike } from './client.js';
 export {
@@ -60,7 +61,7 @@ async function runScript(client: RedisClientLike, script: LuaScript, key: string
   for (const useEval of [false, true]) {
     const pipeline = client.pipeline();
     if (typeof pipeline.evalsha !== 'function' || typeof pipeline.eval !== 'function') {
-      throw new CacheCommandError(`${name} on ${JSON.stringify(key)} needs evalsha/eval on the client's pipelines`, { key, command: name });
+      throw new CacheCommandError(`${name} on ${describeKey(key)} needs evalsha/eval on the client's pipelines`, { key, command: name });
     }
     if (useEval) pipeline.eval(script.body, 1, key, ...args);
     else pipeline.evalsha(script.sha, 1, key, ...args);
@@ -69,20 +70,20 @@ async function runScript(client: RedisClientLike, script: LuaScript, key: string
       replies = await pipeline.exec();
     } catch (error) {
       const cause = toError(error);
-      throw new CacheUnavailableError(`Redis did not answer ${name} on ${JSON.stringify(key)}: ${cause.message}${commandErrorHint(cause.message)}`, { adapter }, { cause });
+      throw new CacheUnavailableError(`Redis did not answer ${name} on ${describeKey(key)}: ${cause.message}${commandErrorHint(cause.message)}`, { adapter }, { cause });
     }
     const reply = replies?.[0];
-    if (reply === undefined) throw new CacheUnavailableError(`Redis returned no reply to ${name} on ${JSON.stringify(key)}`, { adapter });
+    if (reply === undefined) throw new CacheUnavailableError(`Redis returned no reply to ${name} on ${describeKey(key)}`, { adapter });
     const [error, result] = reply;
     if (!error) return result;
     const cause = toError(error);
     if (!useEval && isReplyError(cause) && cause.message.startsWith('NOSCRIPT')) continue;
     if (isReplyError(cause)) {
-      throw new CacheCommandError(`Redis refused ${name} on ${JSON.stringify(key)}: ${cause.message}${commandErrorHint(cause.message)}`, { key, command: name }, { cause });
+      throw new CacheCommandError(`Redis refused ${name} on ${describeKey(key)}: ${cause.message}${commandErrorHint(cause.message)}`, { key, command: name }, { cause });
     }
-    throw new CacheUnavailableError(`Redis did not answer ${name} on ${JSON.stringify(key)}: ${cause.message}${commandErrorHint(cause.message)}`, { adapter }, { cause });
+    throw new CacheUnavailableError(`Redis did not answer ${name} on ${describeKey(key)}: ${cause.message}${commandErrorHint(cause.message)}`, { adapter }, { cause });
   }
-  throw new CacheCommandError(`Redis kept answering NOSCRIPT to ${name} on ${JSON.stringify(key)}`, { key, command: name });
+  throw new CacheCommandError(`Redis kept answering NOSCRIPT to ${name} on ${describeKey(key)}`, { key, command: name });
 }
 
 const asInteger = (value: unknown): number => (typeof value === 'number' ? value : Number(value));
@@ -92,7 +93,7 @@ const asText = (value: unknown): string | undefined =>
 /** A duration argument of a script, as whole milliseconds; refuses one that is not positive. */
 function scriptDurationMs(name: string, key: string, ms: number): string {
   if (!Number.isFinite(ms) || ms <= 0) {
-    throw new CacheCommandError(`${name} on ${JSON.stringify(key)}: a positive duration is required, got ${String(ms)}`, { key, command: name });
+    throw new CacheCommandError(`${name} on ${describeKey(key)}: a positive duration is required, got ${String(ms)}`, { key, command: name });
   }
   return String(Math.max(1, Math.round(ms)));
 }
@@ -160,21 +161,21 @@ export function redisAdapter(options: RedisAdapterOptions): RedisAdapter {
         } catch (error) {
           const cause = toError(error);
           if (isReplyError(cause)) {
-            throw new CacheCommandError(`Redis refused GET ${JSON.stringify(key)}: ${cause.message}`, { key, command: 'GET' }, { cause });
+            throw new CacheCommandError(`Redis refused GET ${describeKey(key)}: ${cause.message}`, { key, command: 'GET' }, { cause });
           }
-          throw new CacheUnavailableError(`Redis did not answer GET ${JSON.stringify(key)}: ${cause.message}`, { adapter: name }, { cause });
+          throw new CacheUnavailableError(`Redis did not answer GET ${describeKey(key)}: ${cause.message}`, { adapter: name }, { cause });
         }
       }),
     async lease(key: string, token: string, ttlMs: number): Promise<LeaseOutcome> {
       const ttl = scriptDurationMs('lease', key, ttlMs);
       const reply = await guarded((client) => runScript(client, LEASE, key, [token, ttl], name));
-      if (!Array.isArray(reply)) throw new CacheCommandError(`unexpected reply to lease on ${JSON.stringify(key)}: ${JSON.stringify(reply)}`, { key, command: 'lease script' });
+      if (!Array.isArray(reply)) throw new CacheCommandError(`unexpected reply to lease on ${describeKey(key)}: ${describeValue(reply)}`, { key, command: 'lease script' });
       return asInteger(reply[0]) === 1 ? { granted: true } : { granted: false, stored: asText(reply[1]) };
     },
     async fill(key: string, token: string, value: string | undefined, fillOptions: FillOptions = {}): Promise<boolean> {
       const { version, ttlSeconds } = fillOptions;
       if (version !== undefined && !isCanonicalVersion(version)) {
-        throw new CacheCommandError(`fill on ${JSON.stringify(key)}: version ${JSON.stringify(version)} is not a canonical decimal integer`, { key, command: 'fill script' });
+        throw new CacheCommandError(`fill on ${describeKey(key)}: version (${describeValue(version)}) is not a canonical decimal integer`, { key, command: 'fill script' });
       }
       const args =
         value === undefined

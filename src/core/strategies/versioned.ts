@@ -12,6 +12,7 @@ import type { CompiledRule } from '../compiled-rule.js';
 import { fail, viewHint } from '../failure.js';
 import { encodeValue, ruleKeys, type Side } from '../rule-eval.js';
 import { canonicalVersion, compareVersions } from '../versioned.js';
+import { describeValue } from '../key-hash.js';
 import type { RuleChange, RuleIssue, StrategyDefinition } from './types.js';
 
 /**
@@ -20,6 +21,12 @@ import type { RuleChange, RuleIssue, StrategyDefinition } from './types.js';
  * at 86,400), plus the retry window of a batch that was in flight when the record was written.
  */
 export const DEFAULT_TOMBSTONE_TTL_SECONDS = 90_000;
+
+/** An AttributeValue's type and length, for a message: never its content (item data). */
+function describeAttributeValue(av: AttributeValue): string {
+  const [tag] = Object.keys(av);
+  return `${tag ?? 'no type'} (${describeValue(tag === undefined ? undefined : (av as Record<string, unknown>)[tag])})`;
+}
 
 function versionAttribute(side: Side, attribute: string, view: string | undefined): string {
   const av: AttributeValue | undefined = side.image.raw[attribute];
@@ -30,7 +37,7 @@ function versionAttribute(side: Side, attribute: string, view: string | undefine
   const text = 'N' in av ? av.N : 'S' in av ? av.S : undefined;
   const version = typeof text === 'string' ? canonicalVersion(text) : undefined;
   if (version === undefined) {
-    fail(`version attribute ${JSON.stringify(attribute)} must be a non-negative integer (N, or S of decimal digits, at most 128 digits), got ${JSON.stringify(av)}`, attribute);
+    fail(`version attribute ${JSON.stringify(attribute)} must be a non-negative integer (N, or S of decimal digits, at most 128 digits), got ${describeAttributeValue(av)}`, attribute);
   }
   return version;
 }
@@ -54,7 +61,7 @@ function checkIncreased({ compiled, change, oldSide, newSide }: RuleChange, vers
   const before = versionAttribute(oldSide, source.attribute, change.view);
   if (compareVersions(version, before) <= 0) {
     fail(
-      `version attribute ${JSON.stringify(source.attribute)} did not increase (${before} -> ${version}); the versioned strategy refuses writes that are not strictly newer, so the cache would keep the old value. Increase it on every write`,
+      `version attribute ${JSON.stringify(source.attribute)} did not increase (the new image's is not greater than the old image's); the versioned strategy refuses writes that are not strictly newer, so the cache would keep the old value. Increase it on every write`,
       source.attribute,
     );
   }

@@ -11,7 +11,7 @@ import type { RunnerSettings } from './options.js';
 export function bufferRecords(shard: ShardState, records: readonly DynamoDBRecord[]): void {
   if (records.length === 0) return;
   shard.bufferedSince ??= Date.now();
-  shard.buffer.push(...records);
+  for (const record of records) shard.buffer.push(record);
 }
 
 /** How long the oldest buffered record has waited, in ms (0 with nothing buffered). */
