@@ -12,6 +12,9 @@ export interface BatchMetrics {
   Commands: number;
   SetCommands: number;
   DeleteCommands: number;
+  /** Planned commands not sent because a later command of the batch decides the same key. */
+  CoalescedCommands: number;
+  /** Sent commands that failed (each may carry the effect of coalesced ones). */
   FailedCommands: number;
   InvalidRecords: number;
   SkippedRecords: number;
@@ -26,6 +29,7 @@ const UNITS: Record<keyof BatchMetrics, 'Count' | 'Milliseconds'> = {
   Commands: 'Count',
   SetCommands: 'Count',
   DeleteCommands: 'Count',
+  CoalescedCommands: 'Count',
   FailedCommands: 'Count',
   InvalidRecords: 'Count',
   SkippedRecords: 'Count',
