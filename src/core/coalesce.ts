@@ -26,6 +26,8 @@ export interface CoalescedCommands {
   readonly commands: AnyCacheCommand[];
   /** Per surviving command: the index of the earliest record whose effect it carries. */
   readonly owners: number[];
+  /** Per surviving command: how many planned commands' effects it carries (itself included). */
+  readonly carries: number[];
 }
 
 function isVersioned(command: AnyCacheCommand): command is VersionedCommand {
@@ -38,6 +40,8 @@ interface Run {
   survivor: number;
   /** Earliest owner among the run's commands. */
   earliest: number;
+  /** Commands in the run. */
+  size: number;
 }
 
 /**
@@ -52,16 +56,18 @@ interface Run {
  *   [{ kind: 'set', key: 'user:1', value: 'a' }, { kind: 'set', key: 'user:1', value: 'b' }],
  *   [0, 1],
  * );
- * // commands: [{ kind: 'set', key: 'user:1', value: 'b' }], owners: [0]
+ * // commands: [{ kind: 'set', key: 'user:1', value: 'b' }], owners: [0], carries: [2]
  * ```
  */
 export function coalesceCommands(commands: readonly AnyCacheCommand[], owners: readonly number[]): CoalescedCommands {
   // ownerOf[i] is set for survivors only; -1 marks a superseded command.
   const ownerOf = new Array<number>(commands.length).fill(-1);
+  const sizeOf = new Array<number>(commands.length).fill(1);
   const runs = new Map<string, Run>();
   let superseded = 0;
   const close = (run: Run) => {
     ownerOf[run.survivor] = run.earliest;
+    sizeOf[run.survivor] = run.size;
   };
   for (let i = 0; i < commands.length; i++) {
     const command = commands[i] as AnyCacheCommand;
@@ -70,10 +76,11 @@ export function coalesceCommands(commands: readonly AnyCacheCommand[], owners: r
     const run = runs.get(command.key);
     if (run === undefined || run.versioned !== versioned) {
       if (run !== undefined) close(run);
-      runs.set(command.key, { versioned, survivor: i, earliest: owner });
+      runs.set(command.key, { versioned, survivor: i, earliest: owner, size: 1 });
       continue;
     }
     superseded++;
+    run.size++;
     if (owner < run.earliest) run.earliest = owner;
     if (!isVersioned(command)) {
       run.survivor = i;
@@ -82,15 +89,17 @@ export function coalesceCommands(commands: readonly AnyCacheCommand[], owners: r
       if (compareStamps(writeStamp(command.kind, command.version), writeStamp(best.kind, best.version)) > 0) run.survivor = i;
     }
   }
-  if (superseded === 0) return { commands: [...commands], owners: [...owners] };
+  if (superseded === 0) return { commands: [...commands], owners: [...owners], carries: sizeOf };
   for (const run of runs.values()) close(run);
   const kept: AnyCacheCommand[] = [];
   const keptOwners: number[] = [];
+  const carries: number[] = [];
   for (let i = 0; i < commands.length; i++) {
     const owner = ownerOf[i] as number;
     if (owner < 0) continue;
     kept.push(commands[i] as AnyCacheCommand);
     keptOwners.push(owner);
+    carries.push(sizeOf[i] as number);
   }
-  return { commands: kept, owners: keptOwners };
+  return { commands: kept, owners: keptOwners, carries };
 }

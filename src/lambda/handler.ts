@@ -177,14 +177,15 @@ export function buildProcessor(config: StreamHandlerConfig, decoder: RecordDecod
     if (debugLogItemContents) logger.debug('planned commands', { commands: planned.commands.map((c) => ({ kind: c.kind, key: c.key })) });
     // Only each key's final effect is sent; a failed survivor is charged to the earliest record
     // whose effect it carries (see core/coalesce.ts).
-    const { commands, owners } = coalesceCommands(planned.commands, planned.owners);
+    const { commands, owners, carries } = coalesceCommands(planned.commands, planned.owners);
     metrics.CoalescedCommands = planned.commands.length - commands.length;
 
     const results = await execute(commands);
     let firstError: unknown;
     results.forEach((result, i) => {
       if (result.ok) return;
-      metrics.FailedCommands++;
+      // Counted in planned commands, like Commands: a failed survivor fails every effect it carries.
+      metrics.FailedCommands += carries[i] ?? 1;
       firstError ??= result.error;
       const owner = owners[i] as number;
       if (failedIndex === undefined || owner < failedIndex) failedIndex = owner;

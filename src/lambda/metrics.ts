@@ -9,12 +9,13 @@ import type { MetricsOptions } from './config.js';
 /** Per-invocation counters. */
 export interface BatchMetrics {
   Records: number;
+  /** Planned commands; `Commands - CoalescedCommands` of them were sent. */
   Commands: number;
   SetCommands: number;
   DeleteCommands: number;
   /** Planned commands not sent because a later command of the batch decides the same key. */
   CoalescedCommands: number;
-  /** Sent commands that failed (each may carry the effect of coalesced ones). */
+  /** Planned commands whose effect did not reach the cache (a failed sent command fails every one it carries). */
   FailedCommands: number;
   InvalidRecords: number;
   SkippedRecords: number;

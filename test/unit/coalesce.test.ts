@@ -25,9 +25,10 @@ const vdel = (key: string, version: string): AnyCacheCommand => ({ kind: 'delete
 
 describe('coalesceCommands', () => {
   it('sends only the last plain command of a key, charged to the earliest record of the run', () => {
-    const { commands, owners } = coalesceCommands([set('a', '1'), set('b', '1'), del('a'), set('a', '3')], [0, 1, 2, 3]);
+    const { commands, owners, carries } = coalesceCommands([set('a', '1'), set('b', '1'), del('a'), set('a', '3')], [0, 1, 2, 3]);
     expect(commands).toEqual([set('b', '1'), set('a', '3')]);
     expect(owners).toEqual([1, 0]);
+    expect(carries).toEqual([1, 3]);
   });
 
   it('sends the versioned command with the greatest stamp, a tombstone above a value of the same version, the first of equals', () => {
@@ -48,7 +49,7 @@ describe('coalesceCommands', () => {
 
   it('leaves a batch without repeated keys as it is', () => {
     const batch = [set('a', '1'), del('b'), vset('c', '1')];
-    expect(coalesceCommands(batch, [0, 0, 2])).toEqual({ commands: batch, owners: [0, 0, 2] });
+    expect(coalesceCommands(batch, [0, 0, 2])).toEqual({ commands: batch, owners: [0, 0, 2], carries: [1, 1, 1] });
   });
 });
 
