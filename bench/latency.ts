@@ -21,7 +21,7 @@ import { startRedis } from '../test/helpers/redis-servers.js';
 import type { ProxyCounts } from './lib/delay-proxy.js';
 import { startProxyInWorker, type WorkerProxy } from './lib/proxy.js';
 import { argValue, fmt, intArg, intListArg, machineInfo, median, printMachine, printTable, saveResult } from './lib/report.js';
-import { commandsOf, memcachedVariants, redisVariants, VARIANTS, type Variant, type VariantRunners } from './lib/variants.js';
+import { commandsOf, memcachedVariants, redisVariants, runnerOf, VARIANTS, type Variant, type VariantRunners } from './lib/variants.js';
 import { makeEvent } from './lib/workload.js';
 
 /** Largest batch the naive port is timed on: beyond it one run takes many seconds per RTT. */
@@ -68,13 +68,13 @@ async function timeBatches(target: Target, server: number, rttMs: number, all: r
   try {
     for (const batch of all) {
       const variants = VARIANTS.filter((v) => v !== 'naive' || batch.size <= NAIVE_MAX);
-      for (const variant of variants) await runners[variant](batch.event, batch.commands); // warm-up: connect, JIT
+      for (const variant of variants) await runnerOf(runners, variant)(batch.event, batch.commands); // warm-up: connect, JIT
       const times: Record<string, number[]> = {};
       for (let run = 0; run < runs; run++) {
         const order = variants.map((_, i) => variants[(i + run) % variants.length] as Variant);
         for (const variant of order) {
           const start = performance.now();
-          await runners[variant](batch.event, batch.commands);
+          await runnerOf(runners, variant)(batch.event, batch.commands);
           (times[variant] ??= []).push(performance.now() - start);
         }
       }
@@ -108,9 +108,9 @@ async function countRoundTrips(target: Target, server: number, all: readonly Bat
     for (const batch of [...all, naiveBatch]) {
       for (const variant of VARIANTS) {
         if ((variant === 'naive') !== (batch === naiveBatch)) continue;
-        await runners[variant](batch.event, batch.commands); // warm: connections made, as in a warm Lambda
+        await runnerOf(runners, variant)(batch.event, batch.commands); // warm: connections made, as in a warm Lambda
         await proxy.reset();
-        await runners[variant](batch.event, batch.commands);
+        await runnerOf(runners, variant)(batch.event, batch.commands);
         const counts = await proxy.counts();
         rows.push({ target: target.name, variant, size: batch.size, counts, roundTrips: counts.connections + counts.flights });
       }

@@ -1,8 +1,12 @@
 /**
- * Batch throughput on loopback: the library's handler next to the raw client's ceiling, the
- * classic blog Lambda and the naive port, on a real redis-server and a real memcached.
+ * Batch throughput on loopback: the library's handler next to the hand-written handler a team
+ * would write, the raw client's ceiling, the classic blog Lambda and the naive port, on a real
+ * redis-server and a real memcached.
  *
- * Run: `npm run bench:throughput` (options: `--runs 5 --sizes 100,1000,10000`).
+ * Run: `npm run bench:throughput` (options: `--runs 7 --sizes 1000,10000 --mode
+ * write-through|invalidate|versioned --keys unique|repeated --caches redis,memcached`).
+ * Classic and naive run in `write-through` mode only; versioned has no raw ceiling, and no
+ * hand-written Memcached variant (see workload.ts).
  *
  * Every run times each variant on the same batch, in a rotating order, after a warm-up; ratios
  * are computed within a run and the medians over runs are reported. Batches of fewer than
@@ -16,9 +20,9 @@ import { promisify } from 'node:util';
 import { planCommands } from '../src/core/plan.js';
 import { startMemcached } from '../test/helpers/memcached-servers.js';
 import { startRedis } from '../test/helpers/redis-servers.js';
-import { fmt, intArg, intListArg, machineInfo, median, printMachine, printTable, range, saveResult } from './lib/report.js';
-import { commandsOf, memcachedVariants, redisVariants, type Runner, VARIANTS, type Variant } from './lib/variants.js';
-import { makeEvent, rules } from './lib/workload.js';
+import { argValue, fmt, intArg, intListArg, machineInfo, median, printMachine, printTable, range, saveResult } from './lib/report.js';
+import { ALL_VARIANTS, commandsOf, memcachedVariants, redisVariants, type Runner, runnerOf, type Variant } from './lib/variants.js';
+import { makeEvent, type Mode, MODES, RULES } from './lib/workload.js';
 
 const execFileAsync = promisify(execFile);
 const RECORDS_PER_TIMING = 10_000;
@@ -26,12 +30,15 @@ const RECORDS_PER_TIMING = 10_000;
 interface SizeResult {
   readonly size: number;
   /** Median records/second per variant. */
-  readonly recordsPerSecond: Record<Variant, number>;
+  readonly recordsPerSecond: Partial<Record<Variant, number>>;
   /** Median client CPU time (user + system) per record, in microseconds, per variant. */
-  readonly cpuMicrosPerRecord: Record<Variant, number>;
+  readonly cpuMicrosPerRecord: Partial<Record<Variant, number>>;
   /** [min, max] records/second per variant over the runs. */
-  readonly spread: Record<Variant, [number, number]>;
-  /** Medians over runs of the per-run ratios. */
+  readonly spread: Partial<Record<Variant, [number, number]>>;
+  /** Medians over runs of the per-run ratios (NaN when the other variant did not run). */
+  readonly oursOverHandwritten: number;
+  /** Smallest per-run ratio ours/hand-written (a cell is met when no run is below 0.9). */
+  readonly oursOverHandwrittenMin: number;
   readonly oursOverCeiling: number;
   readonly oursOverClassic: number;
   readonly oursOverNaive: number;
@@ -43,30 +50,32 @@ const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 
 async function measure(
   label: string,
-  runners: Record<Variant, Runner>,
+  runners: Partial<Record<Variant, Runner>>,
   sizes: readonly number[],
   runs: number,
 ): Promise<SizeResult[]> {
   const results: SizeResult[] = [];
+  const VARIANTS = ALL_VARIANTS.filter((v) => runners[v] !== undefined);
   for (const size of sizes) {
-    const event = makeEvent(size);
-    const commands = commandsOf(event);
+    const event = makeEvent(size, 42, { repeatKeys: keys === 'repeated' });
+    const commands = commandsOf(event, RULES[mode]);
     const iterations = Math.max(1, Math.ceil(RECORDS_PER_TIMING / size));
-    for (const variant of VARIANTS) await runners[variant](event, commands); // warm-up
+    for (const variant of VARIANTS) await runnerOf(runners, variant)(event, commands); // warm-up
 
-    const perRun: Record<Variant, number>[] = [];
-    const cpuPerRun: Record<Variant, number>[] = [];
+    const perRun: Partial<Record<Variant, number>>[] = [];
+    const cpuPerRun: Partial<Record<Variant, number>>[] = [];
     const planTimes: number[] = [];
     for (let run = 0; run < runs; run++) {
-      const rates = {} as Record<Variant, number>;
-      const cpu = {} as Record<Variant, number>;
+      const rates: Partial<Record<Variant, number>> = {};
+      const cpu: Partial<Record<Variant, number>> = {};
       // Rotate the order so no variant always runs first (cold caches) or last.
       const order = VARIANTS.map((_, i) => VARIANTS[(i + run) % VARIANTS.length] as Variant);
       for (const variant of order) {
         gc();
         const cpuStart = process.cpuUsage();
         const start = performance.now();
-        for (let i = 0; i < iterations; i++) await runners[variant](event, commands);
+        const run = runnerOf(runners, variant);
+        for (let i = 0; i < iterations; i++) await run(event, commands);
         const seconds = (performance.now() - start) / 1000;
         const used = process.cpuUsage(cpuStart);
         rates[variant] = (size * iterations) / seconds;
@@ -76,17 +85,20 @@ async function measure(
       cpuPerRun.push(cpu);
       gc();
       const planStart = performance.now();
-      planCommands(event.Records, rules);
+      planCommands(event.Records, RULES[mode]);
       planTimes.push(performance.now() - planStart);
-      process.stderr.write(`${label} ${size}: run ${run + 1}/${runs} ${VARIANTS.map((v) => `${v}=${Math.round(rates[v])}`).join(' ')}\n`);
+      process.stderr.write(`${label} ${size}: run ${run + 1}/${runs} ${VARIANTS.map((v) => `${v}=${Math.round(rates[v] ?? Number.NaN)}`).join(' ')}\n`);
     }
-    const pick = (variant: Variant) => perRun.map((rates) => rates[variant]);
-    const ratio = (other: Variant) => median(perRun.map((rates) => rates.ours / rates[other]));
+    const pick = (variant: Variant) => perRun.map((rates) => rates[variant] ?? Number.NaN);
+    const ratios = (other: Variant) => perRun.map((rates) => (rates.ours ?? Number.NaN) / (rates[other] ?? Number.NaN));
+    const ratio = (other: Variant) => median(ratios(other));
     results.push({
       size,
-      recordsPerSecond: Object.fromEntries(VARIANTS.map((v) => [v, median(pick(v))])) as Record<Variant, number>,
-      cpuMicrosPerRecord: Object.fromEntries(VARIANTS.map((v) => [v, median(cpuPerRun.map((c) => c[v]))])) as Record<Variant, number>,
-      spread: Object.fromEntries(VARIANTS.map((v) => [v, range(pick(v))])) as Record<Variant, [number, number]>,
+      recordsPerSecond: Object.fromEntries(VARIANTS.map((v) => [v, median(pick(v))])),
+      cpuMicrosPerRecord: Object.fromEntries(VARIANTS.map((v) => [v, median(cpuPerRun.map((c) => c[v] ?? Number.NaN))])),
+      spread: Object.fromEntries(VARIANTS.map((v) => [v, range(pick(v))])),
+      oursOverHandwritten: ratio('handwritten'),
+      oursOverHandwrittenMin: Math.min(...ratios('handwritten')),
       oursOverCeiling: ratio('ceiling'),
       oursOverClassic: ratio('classic'),
       oursOverNaive: ratio('naive'),
@@ -120,7 +132,7 @@ async function redisBenchmark(port: number, runs: number): Promise<number> {
 async function benchRedis(sizes: readonly number[], runs: number) {
   const server = await startRedis();
   try {
-    const { runners, close } = redisVariants(server.port, server.host);
+    const { runners, close } = redisVariants(server.port, server.host, mode);
     const results = await measure('redis', runners, sizes, runs);
     const serverLimit = await redisBenchmark(server.port, runs);
     await close();
@@ -133,7 +145,7 @@ async function benchRedis(sizes: readonly number[], runs: number) {
 async function benchMemcached(sizes: readonly number[], runs: number) {
   const pool = await startMemcached();
   try {
-    const { runners, close } = memcachedVariants(pool.servers);
+    const { runners, close } = memcachedVariants(pool.servers, mode);
     const results = await measure('memcached', runners, sizes, runs);
     await close();
     return { results };
@@ -145,30 +157,49 @@ async function benchMemcached(sizes: readonly number[], runs: number) {
 function print(title: string, results: readonly SizeResult[]): void {
   printTable(
     title,
-    ['records', 'ours rec/s', 'ceiling rec/s', 'classic rec/s', 'naive rec/s', 'ours/ceiling', 'ours/classic', 'ours/naive', 'plan ms', 'client CPU µs/rec ours/ceil/classic/naive'],
+    [
+      'records',
+      ...ALL_VARIANTS.map((v) => `${v} rec/s`),
+      'ours/hand (min)',
+      'ours/ceiling',
+      'ours/classic',
+      'ours/naive',
+      'plan ms',
+      `client CPU µs/rec ${ALL_VARIANTS.join('/')}`,
+    ],
     results.map((r) => [
       fmt(r.size),
-      fmt(r.recordsPerSecond.ours),
-      fmt(r.recordsPerSecond.ceiling),
-      fmt(r.recordsPerSecond.classic),
-      fmt(r.recordsPerSecond.naive),
+      ...ALL_VARIANTS.map((v) => fmt(r.recordsPerSecond[v])),
+      `${fmt(r.oursOverHandwritten)} (${fmt(r.oursOverHandwrittenMin)})`,
       fmt(r.oursOverCeiling),
       fmt(r.oursOverClassic),
       fmt(r.oursOverNaive),
       fmt(r.planMs),
-      VARIANTS.map((v) => fmt(r.cpuMicrosPerRecord[v], 1)).join(' / '),
+      ALL_VARIANTS.map((v) => fmt(r.cpuMicrosPerRecord[v], 1)).join(' / '),
     ]),
   );
 }
 
+function choice<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+  const raw = argValue(name) ?? fallback;
+  const found = allowed.find((a) => a === raw);
+  if (found === undefined) throw new Error(`--${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
+  return found;
+}
+
 const runs = intArg('runs', 5);
 const sizes = intListArg('sizes', [100, 1000, 10_000]);
+const mode: Mode = choice('mode', MODES, 'write-through');
+const keys = choice('keys', ['unique', 'repeated'] as const, 'unique');
+const caches = (argValue('caches') ?? 'redis,memcached').split(',');
 const machine = machineInfo();
 printMachine(machine);
-const redis = await benchRedis(sizes, runs);
-const memcached = await benchMemcached(sizes, runs);
-console.log(`\nmedian of ${runs} runs; each timing covers ${RECORDS_PER_TIMING.toLocaleString('en-US')} records (smaller batches repeated)`);
-print('Redis (loopback)', redis.results);
-console.log(`\nredis-benchmark -P 64 -c 1 -t set -d 400 (server's own limit): ${fmt(redis.serverLimit)} SET/s`);
-print('Memcached (loopback)', memcached.results);
-saveResult('throughput', { machine, runs, redis, memcached });
+const redis = caches.includes('redis') ? await benchRedis(sizes, runs) : undefined;
+const memcached = caches.includes('memcached') ? await benchMemcached(sizes, runs) : undefined;
+console.log(`\nmode ${mode}, ${keys} keys; median of ${runs} runs; each timing covers ${RECORDS_PER_TIMING.toLocaleString('en-US')} records (smaller batches repeated)`);
+if (redis) {
+  print('Redis (loopback)', redis.results);
+  console.log(`\nredis-benchmark -P 64 -c 1 -t set -d 400 (server's own limit): ${fmt(redis.serverLimit)} SET/s`);
+}
+if (memcached) print('Memcached (loopback)', memcached.results);
+saveResult('throughput', { machine, runs, mode, keys, redis, memcached });

@@ -6,6 +6,7 @@
  * @module
  */
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Redis } from 'ioredis';
 import type memjs from 'memjs';
 import type { AnyCacheCommand, CacheCommand } from '../../src/core/commands.js';
@@ -51,21 +52,41 @@ export function userImage(id: number, version: number, random: () => number): At
   };
 }
 
+/** How the records of a batch pick their users. */
+export interface EventShape {
+  /**
+   * Every user appears twice per batch (first half, then again in the same order in the second
+   * half, as MODIFY or REMOVE of the first record's image): the repeated-keys workload, where
+   * only half the records' effects need to reach the cache.
+   */
+  readonly repeatKeys?: boolean;
+}
+
 /**
  * A batch of `size` records: 40% INSERT, 40% MODIFY, 20% REMOVE, over `size` distinct users,
- * with the images Lambda delivers for a `NEW_AND_OLD_IMAGES` stream.
+ * with the images Lambda delivers for a `NEW_AND_OLD_IMAGES` stream. With `repeatKeys`, over
+ * `size / 2` users, each twice.
  */
-export function makeEvent(size: number, seed = 42): DynamoDBStreamEvent {
+export function makeEvent(size: number, seed = 42, shape: EventShape = {}): DynamoDBStreamEvent {
   const random = prng(seed);
   const records: DynamoDBRecord[] = [];
   let sequence = 4_000_000_000_000_000_000_000n;
   const created = Math.floor(Date.UTC(2026, 0, 1) / 1000);
+  const users = shape.repeatKeys ? Math.max(1, Math.ceil(size / 2)) : size;
+  // The image each user holds after the records so far (undefined: absent or removed).
+  const latest = new Map<number, AttributeMap | undefined>();
   for (let i = 0; i < size; i++) {
-    const id = 100_000 + i;
+    const id = 100_000 + (i % users);
     const roll = random();
-    const eventName = roll < 0.4 ? 'INSERT' : roll < 0.8 ? 'MODIFY' : 'REMOVE';
-    const oldImage = eventName === 'INSERT' ? undefined : userImage(id, 1, random);
-    const newImage = eventName === 'REMOVE' ? undefined : userImage(id, 2, random);
+    const again = latest.has(id);
+    const held = latest.get(id);
+    let eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
+    if (!again) eventName = roll < 0.4 ? 'INSERT' : roll < 0.8 ? 'MODIFY' : 'REMOVE';
+    else eventName = held === undefined ? 'INSERT' : roll < 0.7 ? 'MODIFY' : 'REMOVE';
+    const version = again ? 3 : 2;
+    const oldImage = eventName === 'INSERT' ? undefined : (held ?? userImage(id, 1, random));
+    const newImage = eventName === 'REMOVE' ? undefined : userImage(id, version, random);
+    if (shape.repeatKeys) latest.set(id, newImage);
     sequence += 100n;
     const dynamodb: NonNullable<DynamoDBRecord['dynamodb']> = {
       ApproximateCreationDateTime: created,
@@ -103,6 +124,23 @@ export const rules: Rule[] = [
     ttlSeconds: 3600,
   },
 ];
+
+/** The jobs the benchmarks compare on: one key per user, kept by each strategy. */
+export const MODES = ['write-through', 'invalidate', 'versioned'] as const;
+export type Mode = (typeof MODES)[number];
+
+/** The user id in a table key `USER#<id>`. */
+const idOfPk = (pk: unknown) => String(pk).slice('USER#'.length);
+
+/**
+ * The library's rules for each mode. `invalidate` keys from the table key alone (no `when`),
+ * as the hand-written variant does, so neither needs more of the record than `Keys`.
+ */
+export const RULES: Readonly<Record<Mode, Rule[]>> = {
+  'write-through': rules,
+  invalidate: [{ name: 'user-by-id', table: TABLE, key: (item) => `user:${idOfPk(item['pk'])}`, strategy: 'invalidate' }],
+  versioned: [{ ...(rules[0] as Rule), strategy: 'versioned', version: { attribute: 'version' }, ttlSeconds: 3600 }],
+};
 
 // ---------------------------------------------------------------------------------------------
 // The ceiling: the same final commands the library sends, precomputed, through the raw client.
@@ -188,5 +226,82 @@ export function naiveHandler(
       if (record.eventName === 'REMOVE') await send('delete', key, '');
       else await send('set', key, JSON.stringify(unmarshall(record.dynamodb?.NewImage as Record<string, unknown>)));
     }
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The hand-written handler: what a competent team writes instead of adopting the library. A
+// module-scope client, one pipeline per batch, no per-record error handling beyond failing the
+// batch. Same keys, values and TTLs as the library's rules of the mode.
+
+type Image = Parameters<typeof unmarshall>[0];
+const TTL_SECONDS = 3600;
+
+/** `user:<id>` from the record's `Keys`, without decoding any other attribute. */
+function keyFromKeys(record: DynamoDBRecord): string {
+  return `user:${idOfPk(record.dynamodb?.Keys?.['pk']?.S)}`;
+}
+
+/**
+ * Set-if-newer: stores `<version>|<json>` (or a tombstone `<version>|` on REMOVE) unless the key
+ * holds an equal or newer version.
+ */
+const SET_IF_NEWER = `
+local current = redis.call('GET', KEYS[1])
+if current then
+  local stored = tonumber(string.match(current, '^(%d+)|'))
+  if stored and stored >= tonumber(ARGV[1]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2], 'EX', ARGV[3])
+return 1`;
+
+/** The hand-written handler on Redis for `mode`; `client` lives at module scope. */
+export function handwrittenRedis(client: Redis, mode: Mode): (event: DynamoDBStreamEvent) => Promise<void> {
+  let sha: Promise<string> | undefined;
+  return async (event) => {
+    const pipeline = client.pipeline();
+    if (mode === 'versioned') {
+      sha ??= client.script('LOAD', SET_IF_NEWER) as Promise<string>;
+      const loaded = await sha;
+      for (const record of event.Records) {
+        const image = (record.dynamodb?.NewImage ?? record.dynamodb?.OldImage) as Image;
+        const item = unmarshall(image);
+        const value = record.eventName === 'REMOVE' ? '' : JSON.stringify(item);
+        pipeline.evalsha(loaded, 1, `user:${String(item['id'])}`, String(item['version']), value, String(TTL_SECONDS));
+      }
+    } else if (mode === 'invalidate') {
+      for (const record of event.Records) pipeline.del(keyFromKeys(record));
+    } else {
+      for (const record of event.Records) {
+        const image = record.dynamodb?.NewImage;
+        if (record.eventName === 'REMOVE' || image === undefined) {
+          pipeline.del(keyFromKeys(record));
+          continue;
+        }
+        const item = unmarshall(image as Image);
+        pipeline.set(`user:${String(item['id'])}`, JSON.stringify(item), 'EX', TTL_SECONDS);
+      }
+    }
+    const replies = await pipeline.exec();
+    if (replies === null || replies.some(([error]) => error)) throw new Error('hand-written pipeline failed');
+  };
+}
+
+/**
+ * The hand-written handler on Memcached (memjs) for `write-through` or `invalidate`. memjs has
+ * no gets/cas API (the library's adapter builds binary CAS frames itself), so there is no
+ * hand-written versioned variant for Memcached.
+ */
+export function handwrittenMemcached(client: memjs.Client, mode: Exclude<Mode, 'versioned'>): (event: DynamoDBStreamEvent) => Promise<void> {
+  return async (event) => {
+    await Promise.all(
+      event.Records.map((record) => {
+        if (mode === 'invalidate') return client.delete(keyFromKeys(record));
+        const image = record.dynamodb?.NewImage;
+        if (record.eventName === 'REMOVE' || image === undefined) return client.delete(keyFromKeys(record));
+        const item = unmarshall(image as Image);
+        return client.set(`user:${String(item['id'])}`, JSON.stringify(item), { expires: TTL_SECONDS });
+      }),
+    );
   };
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { coalesceCommands } from '../core/coalesce.js';
 import { supportsVersioned, type AnyCacheCommand, type CacheCommand, type CommandResult } from '../core/commands.js';
 import { compileRules, planCommands, type PlannedRecord } from '../core/plan.js';
 import { CacheUnavailableError, ConfigError, DdbCacheSyncError } from '../errors.js';
@@ -47,6 +48,7 @@ function emptyMetrics(records: number): BatchMetrics {
     Commands: 0,
     SetCommands: 0,
     DeleteCommands: 0,
+    CoalescedCommands: 0,
     FailedCommands: 0,
     InvalidRecords: 0,
     SkippedRecords: 0,
@@ -201,14 +203,19 @@ export function buildProcessor(config: StreamHandlerConfig, decoder: RecordDecod
 
     if (metrics.SkippedRecords > 0) warnUnmatchedTables(payloads, plans);
 
-    const { commands, owners } = collectCommands(plans, failedIndex ?? plans.length, metrics);
-    if (debugLogItemContents) logger.debug('planned commands', { commands: commands.map((c) => ({ kind: c.kind, key: c.key })) });
+    const planned = collectCommands(plans, failedIndex ?? plans.length, metrics);
+    if (debugLogItemContents) logger.debug('planned commands', { commands: planned.commands.map((c) => ({ kind: c.kind, key: c.key })) });
+    // Only each key's final effect is sent; a failed survivor is charged to the earliest record
+    // whose effect it carries (see core/coalesce.ts).
+    const { commands, owners, carries } = coalesceCommands(planned.commands, planned.owners);
+    metrics.CoalescedCommands = planned.commands.length - commands.length;
 
     const results = await execute(commands);
     let firstError: unknown;
     results.forEach((result, i) => {
       if (result.ok) return;
-      metrics.FailedCommands++;
+      // Counted in planned commands, like Commands: a failed survivor fails every effect it carries.
+      metrics.FailedCommands += carries[i] ?? 1;
       firstError ??= result.error;
       const owner = owners[i] as number;
       if (failedIndex === undefined || owner < failedIndex) failedIndex = owner;
@@ -230,7 +237,7 @@ export function buildProcessor(config: StreamHandlerConfig, decoder: RecordDecod
       batchItemFailures = [{ itemIdentifier: identifierOf(failedIndex) ?? '' }];
     }
     if (metricsOptions) emit(emfDocument(metrics, adapter.name, metricsOptions, now));
-    logger.debug('batch processed', { records: records.length, commands: commands.length, failedIndex });
+    logger.debug('batch processed', { records: records.length, commands: planned.commands.length, sent: commands.length, failedIndex });
     return { batchItemFailures, records: plans, failedIndex, metrics };
   }
 

@@ -9,9 +9,13 @@ import type { MetricsOptions } from './config.js';
 /** Per-invocation counters. */
 export interface BatchMetrics {
   Records: number;
+  /** Planned commands; `Commands - CoalescedCommands` of them were sent. */
   Commands: number;
   SetCommands: number;
   DeleteCommands: number;
+  /** Planned commands not sent because a later command of the batch decides the same key. */
+  CoalescedCommands: number;
+  /** Planned commands whose effect did not reach the cache (a failed sent command fails every one it carries). */
   FailedCommands: number;
   InvalidRecords: number;
   SkippedRecords: number;
@@ -26,6 +30,7 @@ const UNITS: Record<keyof BatchMetrics, 'Count' | 'Milliseconds'> = {
   Commands: 'Count',
   SetCommands: 'Count',
   DeleteCommands: 'Count',
+  CoalescedCommands: 'Count',
   FailedCommands: 'Count',
   InvalidRecords: 'Count',
   SkippedRecords: 'Count',

@@ -99,6 +99,36 @@ describe('round trips per batch: Redis standalone', () => {
   });
 });
 
+describe('commands per batch when keys repeat: Redis standalone', () => {
+  let redis: RedisServer;
+  let adapter: CacheAdapter;
+  beforeAll(async () => {
+    redis = await startRedis();
+    adapter = redisAdapter({ url: `redis://127.0.0.1:${redis.port}`, commandTimeoutMs: 30_000, connectTimeoutMs: 30_000 });
+  });
+  afterAll(async () => {
+    await adapter?.close();
+    await redis?.stop();
+  });
+
+  /** Calls per command name since the last CONFIG RESETSTAT, from INFO commandstats. */
+  async function commandCalls(): Promise<Record<string, number>> {
+    const calls: Record<string, number> = {};
+    for (const match of (await redis.cli('INFO', 'commandstats')).matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) calls[match[1] as string] = Number(match[2]);
+    return calls;
+  }
+
+  it('sends one command per key when every key appears twice in a 10,000-record batch', async () => {
+    const repeated = makeEvent(10_000, 42, { repeatKeys: true });
+    const handler = createStreamHandler({ adapter, rules, logger: false, metrics: false });
+    expect((await handler(WARM_UP)).batchItemFailures).toEqual([]);
+    await redis.cli('CONFIG', 'RESETSTAT');
+    expect((await handler(repeated)).batchItemFailures).toEqual([]);
+    const calls = await commandCalls();
+    expect((calls['set'] ?? 0) + (calls['del'] ?? 0)).toBe(5_000);
+  });
+});
+
 describe('round trips per batch: Memcached, two nodes', () => {
   let pool: MemcachedPool;
   let proxies: DelayProxy[];

@@ -20,6 +20,7 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryAdapter, type MemoryAdapter } from '../../src/adapters/memory/index.js';
+import { coalesceCommands } from '../../src/core/coalesce.js';
 import type { Rule } from '../../src/core/rules.js';
 import { InvalidRecordError } from '../../src/errors.js';
 import { createStreamProcessor, type ProcessResult } from '../../src/lambda/handler.js';
@@ -247,9 +248,12 @@ async function runAndCheck(records: unknown[], plan: FaultPlan, policy: 'fail' |
   const limit = firstInvalid ?? plans.length;
 
   // What reached the cache: exactly the planned commands of the records before the first
-  // invalid one (under fail), in order, in at most one call.
-  const expectedSent = plans.slice(0, limit).flatMap((p) => p.commands);
-  const owners = plans.slice(0, limit).flatMap((p) => p.commands.map(() => p.index));
+  // invalid one (under fail), coalesced per key (core/coalesce.ts), in order, in at most one
+  // call; each sent command is charged to the earliest record whose effect it carries.
+  const { commands: expectedSent, owners } = coalesceCommands(
+    plans.slice(0, limit).flatMap((p) => p.commands),
+    plans.slice(0, limit).flatMap((p) => p.commands.map(() => p.index)),
+  );
   expect(adapter.calls.length).toBe(expectedSent.length === 0 ? 0 : 1);
   const seen = adapter.calls[0] ?? [];
   expect(seen.map((s) => s.command)).toEqual(expectedSent);

@@ -183,6 +183,7 @@ describe.each(STACKS)("$file", ({ file, handler, adapter }) => {
 				Commands: 0,
 				SetCommands: 0,
 				DeleteCommands: 0,
+				CoalescedCommands: 0,
 				FailedCommands: 1,
 				InvalidRecords: 1,
 				SkippedRecords: 0,

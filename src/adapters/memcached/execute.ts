@@ -6,7 +6,6 @@
  * @module
  */
 import type { AnyCacheCommand, CacheCommand, CommandResult, VersionedCommand } from '../../core/commands.js';
-import { compareStamps, writeStamp } from '../../core/versioned.js';
 import { CacheCommandError } from '../../errors.js';
 import { deadline } from '../deadline.js';
 import type { MemcachedClient } from './client.js';
@@ -124,7 +123,6 @@ export async function executeBatch(client: MemcachedClient, commands: readonly A
  */
 async function issueAll(client: MemcachedClient, commands: readonly AnyCacheCommand[], context: BatchContext): Promise<Promise<CommandResult>[]> {
   const versionedKeys = new Set(commands.filter(isVersioned).map((command) => command.key));
-  const winners = supersededBy(commands);
   const chains = new Map<string, Promise<CommandResult>>();
   const issue = (command: AnyCacheCommand): Promise<CommandResult> => {
     if (!versionedKeys.has(command.key)) return runPlain(client, command as CacheCommand, context);
@@ -134,47 +132,13 @@ async function issueAll(client: MemcachedClient, commands: readonly AnyCacheComm
     chains.set(command.key, result);
     return result;
   };
-  const issued: (Promise<CommandResult> | undefined)[] = [];
+  const issued: Promise<CommandResult>[] = [];
   for (let start = 0; start < commands.length; start += ISSUE_SLICE) {
     if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-    commands.slice(start, start + ISSUE_SLICE).forEach((command, j) => {
-      // A versioned command that a later one of the same run supersedes is not sent: it
-      // shares the outcome of the one that decides the key (applied, or failed together).
-      issued.push(winners.has(start + j) ? undefined : issue(command));
-    });
+    // Superseded versioned commands were already dropped by the handler (core/coalesce.ts).
+    for (const command of commands.slice(start, start + ISSUE_SLICE)) issued.push(issue(command));
   }
-  return issued.map((result, i) => result ?? (issued[winners.get(i) ?? i] as Promise<CommandResult>));
-}
-
-/**
- * Within each run of consecutive versioned commands on one key (no plain command on that key in
- * between), only the command with the greatest stamp (version, then a delete above a value)
- * decides the key's final state: every other would be refused or overwritten. Maps each other
- * command's index to that one's.
- */
-export function supersededBy(commands: readonly AnyCacheCommand[]): Map<number, number> {
-  const superseded = new Map<number, number>();
-  const runs = new Map<string, number[]>();
-  const stampAt = (i: number) => {
-    const command = commands[i] as VersionedCommand;
-    return writeStamp(command.kind, command.version);
-  };
-  const close = (key: string) => {
-    const run = runs.get(key);
-    runs.delete(key);
-    if (run === undefined || run.length < 2) return;
-    let best = run[0] as number;
-    for (const i of run) if (compareStamps(stampAt(i), stampAt(best)) > 0) best = i;
-    for (const i of run) if (i !== best) superseded.set(i, best);
-  };
-  commands.forEach((command, i) => {
-    if (!isVersioned(command)) return close(command.key);
-    const run = runs.get(command.key);
-    if (run === undefined) runs.set(command.key, [i]);
-    else run.push(i);
-  });
-  for (const key of [...runs.keys()]) close(key);
-  return superseded;
+  return issued;
 }
 
 function commandFailure(command: CacheCommand, error: unknown, maxValueBytes: number, transportProblem: string | undefined): CommandResult {
