@@ -41,7 +41,7 @@ export {
   type RecordSource,
   type SkipReason,
 } from './core/plan.js';
-export type { AttributeMap, AttributeValue, Codec, CodecName, Item, Rule, RuleContext, Strategy, TtlDeletes, VersionSource } from './core/rules.js';
+export type { AttributeMap, AttributeValue, Codec, CodecName, Item, KeyRule, KeyStrategy, Rule, RuleContext, Strategy, TagsRule, TtlDeletes, VersionSource } from './core/rules.js';
 export { decodeEnvelope, type Envelope } from './core/versioned.js';
 export { CasContentionError } from './core/versioned-cas.js';
 export { createCacheReader, type CacheReader, type CacheReaderOptions, type LoadOptions } from './reader/index.js';
