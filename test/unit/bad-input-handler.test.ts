@@ -358,7 +358,7 @@ describe('bad input through the handler', () => {
       return { result, cache, logger, records };
     };
 
-    it.each<[string, Rule['key'], RegExp]>([
+    it.each<[string, KeyRule['key'], RegExp]>([
       ['an empty string', () => '', /empty or non-string/],
       ['undefined', () => undefined as unknown as string, /key must return/],
       ['null', () => null as unknown as string, /key must return/],
