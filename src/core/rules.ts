@@ -129,6 +129,7 @@ export interface KeyRule extends RuleBase {
   readonly key: (item: Item, context: RuleContext) => string | readonly string[];
   /** How the keys are kept. */
   readonly strategy: KeyStrategy;
+  /** Only `tags` rules name tags. */
   readonly tags?: undefined;
 }
 
@@ -141,6 +142,7 @@ export interface TagsRule extends RuleBase {
   readonly strategy: 'tags';
   /** The tags this item belongs to, e.g. `orders-of:${order.customer}`. An empty list is no tag. */
   readonly tags: (item: Item, context: RuleContext) => string | readonly string[];
+  /** A tags rule owns no key: readers name the entries. */
   readonly key?: undefined;
 }
 
