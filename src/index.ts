@@ -41,10 +41,10 @@ export {
   type RecordSource,
   type SkipReason,
 } from './core/plan.js';
-export type { AttributeMap, AttributeValue, Codec, CodecName, Item, Rule, RuleContext, Strategy, TtlDeletes, VersionSource } from './core/rules.js';
+export type { AttributeMap, AttributeValue, Codec, CodecName, Item, KeyRule, KeyStrategy, Rule, RuleBase, RuleContext, Strategy, TagsRule, TtlDeletes, VersionSource } from './core/rules.js';
 export { decodeEnvelope, type Envelope } from './core/versioned.js';
 export { CasContentionError } from './core/versioned-cas.js';
-export { createCacheReader, type CacheReader, type CacheReaderOptions, type LoadOptions } from './reader/index.js';
+export { createCacheReader, type CacheReader, type CacheReaderOptions, type LoadOptions, type ReadOptions } from './reader/index.js';
 export { createKinesisStreamHandler, createKinesisStreamProcessor, type KinesisStreamHandler } from './lambda/kinesis.js';
 export {
   CacheCommandError,

@@ -8,6 +8,7 @@ import { memoryAdapter } from '../../src/adapters/memory/index.js';
 import { supportsVersioned, type CacheAdapter } from '../../src/core/commands.js';
 import { runConsistencyCheck, SCENARIOS, type CheckReport, type DrainedRun, type Scenario } from './checker.js';
 import { monitorDrainedRun, monitorTable } from './monitor.js';
+import { runTagCheck, TAG_SCENARIOS, type TagCheckReport } from './tag-checker.js';
 
 export type Backend = 'memory' | 'redis' | 'redis-cluster' | 'memcached';
 const BACKENDS: readonly Backend[] = ['memory', 'redis', 'redis-cluster', 'memcached'];
@@ -25,11 +26,13 @@ interface Args {
   json: boolean;
   monitor: boolean;
   plantStale: boolean;
+  /** Run the query-cache (tags) and not-found scenarios instead of the key scenarios. */
+  tags: boolean;
 }
 
 function parse(argv: readonly string[]): Args {
   const args: Args = {
-    ops: 100_000, backends: ['memory'], scenarios: [...SCENARIOS], items: 500, concurrency: 64, shards: 4, parallelization: 1, sharedKeys: 0, seed: 1, json: false, monitor: false, plantStale: false,
+    ops: 100_000, backends: ['memory'], scenarios: [...SCENARIOS], items: 500, concurrency: 64, shards: 4, parallelization: 1, sharedKeys: 0, seed: 1, json: false, monitor: false, plantStale: false, tags: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -47,6 +50,9 @@ function parse(argv: readonly string[]): Args {
         args.backends = v === 'all' ? [...BACKENDS] : (v.split(',') as Backend[]);
         break;
       }
+      case '--tags':
+        args.tags = true;
+        break;
       case '--scenarios':
         args.scenarios = take().split(',') as Scenario[];
         break;
@@ -79,7 +85,7 @@ function parse(argv: readonly string[]): Args {
         break;
       default:
         throw new Error(
-          `unknown option ${String(flag)}; use --ops N --backend memory|redis|redis-cluster|memcached|all [--scenarios a,b] [--items N] [--concurrency N] [--shards N] [--parallelization 1-10] [--shared-keys N] [--seed N] [--json] [--monitor] [--plant-stale]`,
+          `unknown option ${String(flag)}; use --ops N --backend memory|redis|redis-cluster|memcached|all [--scenarios a,b] [--items N] [--concurrency N] [--shards N] [--parallelization 1-10] [--shared-keys N] [--seed N] [--json] [--monitor] [--plant-stale] [--tags]`,
         );
     }
   }
@@ -129,8 +135,33 @@ export function needsVersioned(scenario: Scenario): boolean {
   return scenario.endsWith('+leases');
 }
 
+/** The tags and not-found scenarios on each backend; exit 1 when a path that promises consistency left a stale entry. */
+async function mainTags(args: Args): Promise<number> {
+  const rows: TagCheckReport[] = [];
+  for (const backend of args.backends) {
+    const { adapter, stop } = await startBackend(backend);
+    try {
+      for (const scenario of TAG_SCENARIOS) {
+        process.stderr.write(`${backend} ${scenario}: `);
+        const report = await runTagCheck({ adapter, scenario, ops: args.ops, seed: args.seed });
+        process.stderr.write(`${report.stale} stale at end in ${report.seconds} s\n`);
+        rows.push({ ...report, adapter: backend });
+      }
+    } finally {
+      await stop();
+    }
+  }
+  const lines = ['| backend | scenario | ops | reads | writes | stream records | injected failures | replays | stale at end | seconds |', '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'];
+  for (const r of rows) lines.push(`| ${r.adapter} | ${r.scenario} | ${r.ops} | ${r.reads} | ${r.writes} | ${r.streamRecords} | ${r.injectedFailures} | ${r.replays} | **${r.stale}** | ${r.seconds} |`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  for (const r of rows) if (r.examples.length > 0) process.stdout.write(`\n${r.adapter} ${r.scenario} stale example: ${JSON.stringify(r.examples[0])}\n`);
+  const promised = (r: TagCheckReport) => r.scenario !== 'naive-query' && r.scenario !== 'tags-gsi-lag';
+  return rows.some((r) => promised(r) && r.stale > 0) ? 1 : 0;
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   const args = parse(argv);
+  if (args.tags) return mainTags(args);
   const rows: (CheckReport | { scenario: Scenario; adapter: string; skipped: string })[] = [];
   for (const backend of args.backends) {
     const { adapter, stop } = await startBackend(backend);

@@ -10,7 +10,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Redis } from 'ioredis';
 import type memjs from 'memjs';
 import type { AnyCacheCommand, CacheCommand } from '../../src/core/commands.js';
-import type { AttributeMap, Rule } from '../../src/core/rules.js';
+import type { AttributeMap, KeyRule, Rule } from '../../src/core/rules.js';
 import { prng } from '../../test/helpers/prng.js';
 
 export const TABLE = 'App';
@@ -139,7 +139,7 @@ const idOfPk = (pk: unknown) => String(pk).slice('USER#'.length);
 export const RULES: Readonly<Record<Mode, Rule[]>> = {
   'write-through': rules,
   invalidate: [{ name: 'user-by-id', table: TABLE, key: (item) => `user:${idOfPk(item['pk'])}`, strategy: 'invalidate' }],
-  versioned: [{ ...(rules[0] as Rule), strategy: 'versioned', version: { attribute: 'version' }, ttlSeconds: 3600 }],
+  versioned: [{ ...(rules[0] as KeyRule), strategy: 'versioned', version: { attribute: 'version' }, ttlSeconds: 3600 }],
 };
 
 // ---------------------------------------------------------------------------------------------

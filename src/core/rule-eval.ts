@@ -75,20 +75,31 @@ export function ruleMatches(compiled: CompiledRule, side: Side, view: string | u
   return result;
 }
 
-/** The cache keys the rule's `key` gives for this side's item. */
+/** The cache keys the rule's `key` gives for this side's item (none for a rule without `key`). */
 export function ruleKeys(compiled: CompiledRule, side: Side, view: string | undefined): string[] {
+  return ruleStrings(compiled, side, view, 'key');
+}
+
+/** The tags the rule's `tags` gives for this side's item (none for a rule without `tags`). */
+export function ruleTags(compiled: CompiledRule, side: Side, view: string | undefined): string[] {
+  return ruleStrings(compiled, side, view, 'tags');
+}
+
+function ruleStrings(compiled: CompiledRule, side: Side, view: string | undefined, field: 'key' | 'tags'): string[] {
+  const fn = compiled.rule[field];
+  if (fn === undefined) return [];
   const missing = new Set<string>();
   const reads = { undefinedInData: false };
   const item = watch(side.image.item, side.keysOnly, missing, reads);
-  const result = callRule(() => compiled.rule.key(item, side.context), 'key', side, view);
+  const result = callRule(() => fn(item, side.context), field, side, view);
   const keys = typeof result === 'string' ? [result] : result;
-  if (!Array.isArray(keys)) fail(`key must return a string or an array of strings, got ${typeof result}`, 'key');
+  if (!Array.isArray(keys)) fail(`${field} must return a string or an array of strings, got ${typeof result}`, field);
   for (const key of keys) {
-    if (typeof key !== 'string' || key.length === 0) fail('key returned an empty or non-string key', 'key');
+    if (typeof key !== 'string' || key.length === 0) fail(`${field} returned an empty or non-string ${field === 'key' ? 'key' : 'tag'}`, field);
     if (missing.size > 0 && !reads.undefinedInData && key.includes('undefined')) {
       const attribute = [...missing][0];
       fail(
-        `key was built from attribute ${describeAttributeName(attribute ?? '')}, which the item does not have (the key contains "undefined"); guard the rule with when() or give the attribute a default`,
+        `${field} was built from attribute ${describeAttributeName(attribute ?? '')}, which the item does not have (the ${field === 'key' ? 'key' : 'tag'} contains "undefined"); guard the rule with when() or give the attribute a default`,
         fieldName(attribute ?? ''),
       );
     }

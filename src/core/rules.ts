@@ -35,7 +35,15 @@ export type AttributeMap = Record<string, AttributeValue>;
  *   key holds; deletes leave tombstones. Safe under replays, duplicates and reordering, and with
  *   reader leases (`createCacheReader`) against late reader fills.
  */
-export type Strategy = 'invalidate' | 'write-through' | 'versioned';
+export type Strategy = KeyStrategy | 'tags';
+
+/**
+ * The strategies whose rules own keys derived from the item (`key`). The fourth, `tags`,
+ * names the tags the item belongs to instead: every query and list entry that a reader filled
+ * under one of them goes when the item changes (see "query and list caches" in
+ * `docs/strategies.md`).
+ */
+export type KeyStrategy = 'invalidate' | 'write-through' | 'versioned';
 
 /**
  * Where a `versioned` rule takes each record's version from:
@@ -76,18 +84,14 @@ export interface RuleContext {
   readonly image: 'new' | 'old' | 'keys';
 }
 
-/** One cache rule. */
-export interface Rule {
+/** What every rule has, whichever way it names its cache entries. */
+export interface RuleBase {
   /** Name for errors, logs and metrics. Defaults to `rules[i]`. */
   readonly name?: string;
   /** Table name, or a pattern, matched against the table in `eventSourceARN`. Omit to match any. */
   readonly table?: string | RegExp;
   /** Entity filter for single-table designs; evaluated on each image separately. */
   readonly when?: (item: Item, context: RuleContext) => boolean;
-  /** The cache key, or keys, this item owns. */
-  readonly key: (item: Item, context: RuleContext) => string | readonly string[];
-  /** How the keys are kept. */
-  readonly strategy: Strategy;
   /** TTL for values this rule writes, in seconds. Omit for no expiry. */
   readonly ttlSeconds?: number;
   /** Cache only these top-level attributes (a projection). Keeps secrets out of the cache. */
@@ -111,4 +115,36 @@ export interface Rule {
    * retry window, so no replayed record can outlive the tombstone that refuses it.
    */
   readonly tombstoneTtlSeconds?: number;
+  /**
+   * `tags` only: how long a tag's state lives after its last change, in seconds. Default 86,400
+   * (24 h). A tag state that expired (or was evicted) is re-created with a fresh token, which
+   * leaves the entries filled under the old one unreachable: keep entry TTLs shorter than this.
+   */
+  readonly tagTtlSeconds?: number;
 }
+
+/** A rule that owns keys derived from the item. */
+export interface KeyRule extends RuleBase {
+  /** The cache key, or keys, this item owns. */
+  readonly key: (item: Item, context: RuleContext) => string | readonly string[];
+  /** How the keys are kept. */
+  readonly strategy: KeyStrategy;
+  /** Only `tags` rules name tags. */
+  readonly tags?: undefined;
+}
+
+/**
+ * A rule for query and list caches: every change to a matching item (INSERT, MODIFY, REMOVE)
+ * invalidates every tag of its old and its new image, and with them every entry a reader filled
+ * under those tags (`reader.getOrLoad(key, load, { tags })`). Needs NEW_AND_OLD_IMAGES.
+ */
+export interface TagsRule extends RuleBase {
+  readonly strategy: 'tags';
+  /** The tags this item belongs to, e.g. `orders-of:${order.customer}`. An empty list is no tag. */
+  readonly tags: (item: Item, context: RuleContext) => string | readonly string[];
+  /** A tags rule owns no key: readers name the entries. */
+  readonly key?: undefined;
+}
+
+/** One cache rule. */
+export type Rule = KeyRule | TagsRule;

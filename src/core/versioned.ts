@@ -18,6 +18,12 @@ export const ENVELOPE_MARK = '\u001e';
 /** Separates the header fields of an envelope from each other and from the payload. */
 export const ENVELOPE_SEPARATOR = '\u001f';
 
+/**
+ * The payload of a value envelope that caches "not found" (a reader's `negativeTtlSeconds`).
+ * Codec output never starts with {@link ENVELOPE_MARK}, so no item can be mistaken for it.
+ */
+export const NOT_FOUND_PAYLOAD = `${ENVELOPE_MARK}n`;
+
 /** A decoded stored string. */
 export type Envelope =
   /** A cached value. `version` is undefined for a reader fill that knew no version. */

@@ -70,14 +70,21 @@ const ruleSchema = z.strictObject(
       z.union([z.string().check(z.minLength(1)), z.instanceof(RegExp)], { error: 'must be a table name or a RegExp' }),
     ),
     when: z.optional(fn('item => boolean')),
-    key: fn('item => string | string[]'),
-    strategy: z.enum(STRATEGY_NAMES, { error: "must be 'invalidate' or 'write-through', or 'versioned' (see docs/strategies.md)" }),
+    // Which of key and tags a rule needs depends on its strategy: checked with the strategy.
+    key: z.optional(fn('item => string | string[]')),
+    tags: z.optional(fn('item => string | string[]')),
+    strategy: z.enum(STRATEGY_NAMES, { error: "must be 'invalidate' or 'write-through', 'versioned' or 'tags' (see docs/strategies.md)" }),
     version: z.optional(
       z.union([z.literal('sequenceNumber'), z.strictObject({ attribute: z.string().check(z.minLength(1)) })], {
         error: "must be 'sequenceNumber' or { attribute: 'name' }",
       }),
     ),
     writes: z.optional(z.enum(['value', 'tombstone'], { error: "must be 'value' or 'tombstone'" })),
+    tagTtlSeconds: z.optional(
+      z
+        .number({ error: 'must be a number of seconds' })
+        .check(z.int({ error: 'must be a whole number of seconds' }), z.positive({ error: 'must be positive' })),
+    ),
     tombstoneTtlSeconds: z.optional(
       z
         .number({ error: 'must be a number of seconds' })

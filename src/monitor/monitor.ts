@@ -7,7 +7,7 @@
 import type { DynamoDBBatchResponse } from 'aws-lambda';
 import { supportsVersioned, type AnyCacheCommand } from '../core/commands.js';
 import { compileRules, planCommands, tableFromArn, type CompiledRule } from '../core/plan.js';
-import type { AttributeMap, Rule } from '../core/rules.js';
+import type { AttributeMap, KeyRule, Rule } from '../core/rules.js';
 import { DEFAULT_TOMBSTONE_TTL_SECONDS } from '../core/plan.js';
 import { keyHash } from '../core/key-hash.js';
 import { createJsonLogger, describeError, silentLogger } from '../lambda/logger.js';
@@ -77,7 +77,7 @@ interface Target {
  * the single source of truth for encodings.
  */
 function twinOf(compiled: CompiledRule): CompiledRule {
-  const rule: Rule = { ...compiled.rule, strategy: 'write-through', version: undefined, writes: undefined, tombstoneTtlSeconds: undefined, ttlSeconds: undefined };
+  const rule: Rule = { ...(compiled.rule as KeyRule), strategy: 'write-through', version: undefined, writes: undefined, tombstoneTtlSeconds: undefined, ttlSeconds: undefined };
   const [twin] = compileRules([rule]);
   return { ...(twin as CompiledRule), name: compiled.name };
 }
@@ -131,7 +131,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export function createConsistencyMonitor(options: ConsistencyMonitorOptions): ConsistencyMonitor {
   const { config, monitor } = validateMonitorOptions(options);
   const { adapter, ttlDeletes = 'apply' } = config;
-  const compiled = compileRules(config.rules);
+  // A tags rule writes tag states, not items: there is no table value to compare them with.
+  const compiled = compileRules(config.rules).filter(({ rule }) => rule.strategy !== 'tags');
   const twins = compiled.map(twinOf);
   const load = monitor.load ?? dynamodbLoader();
   const logger = config.logger === false ? silentLogger : (config.logger ?? createJsonLogger());

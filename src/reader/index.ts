@@ -16,9 +16,11 @@ import * as z from 'zod/mini';
 import { supportsVersioned, type CacheAdapter, type LeaseOutcome } from '../core/commands.js';
 import { resolveCodec } from '../core/codecs.js';
 import type { Codec, CodecName } from '../core/rules.js';
-import { canonicalVersion, decodeEnvelope } from '../core/versioned.js';
+import { DEFAULT_TAG_TTL_SECONDS } from '../core/tags.js';
+import { canonicalVersion, decodeEnvelope, NOT_FOUND_PAYLOAD } from '../core/versioned.js';
 import { strictOptionIssues } from '../core/strict-options.js';
 import { ConfigError } from '../errors.js';
+import { checkCallOptions, ensureTags, readTags } from './tags.js';
 
 /** Options for {@link createCacheReader}. */
 export interface CacheReaderOptions {
@@ -41,12 +43,39 @@ export interface CacheReaderOptions {
    * the table and skips the fill. Default: ignore.
    */
   readonly onCacheError?: (error: unknown, operation: 'get' | 'lease' | 'fill') => void;
+  /**
+   * Tagged entries only: after a tag changes, refuse fills under it for this long, in ms (reads
+   * still hit; loads are served unfilled). For loaders that cannot read consistently (a GSI
+   * query lags the table): a load that still saw the old result is not cached for as long as
+   * the index may lag. Default 0 (loaders read consistently). See docs/strategies.md.
+   */
+  readonly tagHoldOffMs?: number;
+  /**
+   * TTL in seconds of the tag states a reader creates for tags that have none yet. Default
+   * 86,400, like a tags rule's `tagTtlSeconds`; keep entry TTLs shorter.
+   */
+  readonly tagTtlSeconds?: number;
+}
+
+/** Options of {@link CacheReader.get}. */
+export interface ReadOptions {
+  /**
+   * The tags the entry was filled under (`getOrLoad(key, load, { tags })`). Reading with other
+   * tags, or after any of them changed (a `tags` rule saw a change), is a miss.
+   */
+  readonly tags?: readonly string[];
 }
 
 /** Options of {@link CacheReader.getOrLoad}. */
-export interface LoadOptions<T> {
+export interface LoadOptions<T> extends ReadOptions {
   /** TTL of the filled value in seconds. Omit for no expiry. */
   readonly ttlSeconds?: number;
+  /**
+   * Cache "not found" (`loader` answered `undefined`) for this many seconds. Filled under the
+   * same lease as a value, so an INSERT that races the load voids it (and for tagged entries,
+   * the tag's change does). Omit to cache no "not found".
+   */
+  readonly negativeTtlSeconds?: number;
   /**
    * The version of the loaded value (the rule's version attribute), when known. It labels the
    * fill so that stream records at or below it are refused; without it the fill is labelled with
@@ -57,11 +86,15 @@ export interface LoadOptions<T> {
 
 /** A cache reader. */
 export interface CacheReader {
-  /** The cached value decoded, or `undefined` on a miss (absent, tombstone, or a lease). */
-  get(key: string): Promise<unknown>;
+  /**
+   * The cached value decoded, or `undefined` on a miss (absent, tombstone, a lease, a cached
+   * "not found"). A `tags` option that is not an array of non-empty strings is a ConfigError.
+   */
+  get(key: string, options?: ReadOptions): Promise<unknown>;
   /**
    * The cached value, or else `loader()`'s result, stored in the cache only if no newer write
-   * happened while loading. `loader` returns `undefined` for "not found", which is not cached.
+   * happened while loading. `loader` returns `undefined` for "not found", which is cached only
+   * with `negativeTtlSeconds`. With `tags`, the entry goes when any of them changes.
    */
   getOrLoad<T>(key: string, loader: () => Promise<T | undefined>, options?: LoadOptions<T>): Promise<T | undefined>;
 }
@@ -88,6 +121,8 @@ const readerSchema = z.strictObject({
   leaseTtlMs: z.optional(z.unknown()),
   waitMs: z.optional(z.unknown()),
   pollMs: z.optional(z.unknown()),
+  tagHoldOffMs: z.optional(z.unknown()),
+  tagTtlSeconds: z.optional(z.unknown()),
   onCacheError: z.optional(z.custom<NonNullable<CacheReaderOptions['onCacheError']>>(isFunction, { error: 'must be a function (error, operation) => void' })),
 });
 
@@ -127,6 +162,10 @@ export function createCacheReader(options: CacheReaderOptions): CacheReader {
   const leaseTtlMs = positive('leaseTtlMs', options.leaseTtlMs, 3_000, issues);
   const waitMs = positive('waitMs', options.waitMs, 200, issues);
   const pollMs = positive('pollMs', options.pollMs, 10, issues);
+  const tagHoldOffMs = options.tagHoldOffMs ?? 0;
+  if (!Number.isFinite(tagHoldOffMs) || tagHoldOffMs < 0) issues.push('tagHoldOffMs: must be a number of milliseconds, 0 or more');
+  const tagTtlSeconds = options.tagTtlSeconds ?? DEFAULT_TAG_TTL_SECONDS;
+  if (!Number.isSafeInteger(tagTtlSeconds) || tagTtlSeconds <= 0) issues.push('tagTtlSeconds: must be a positive whole number of seconds');
   if (issues.length > 0) throw new ConfigError(issues, { cause: strict.cause });
   const codec = resolveCodec(options.codec);
   const report = options.onCacheError ?? (() => {});
@@ -134,11 +173,12 @@ export function createCacheReader(options: CacheReaderOptions): CacheReader {
   const decode = (stored: string | undefined): Hit => {
     if (stored === undefined) return MISS;
     const entry = decodeEnvelope(stored);
+    if (entry.kind === 'value' && entry.payload === NOT_FOUND_PAYLOAD) return { hit: true, value: undefined };
     if (entry.kind === 'value' || entry.kind === 'plain') return { hit: true, value: codec.decode(entry.payload) };
     return MISS;
   };
 
-  async function read(key: string): Promise<Hit | undefined> {
+  async function readEntry(key: string): Promise<Hit | undefined> {
     try {
       return decode(await adapter.get(key));
     } catch (error) {
@@ -148,27 +188,54 @@ export function createCacheReader(options: CacheReaderOptions): CacheReader {
   }
 
   return {
-    async get(key) {
-      const hit = await read(key);
+    async get(key, read: ReadOptions = {}) {
+      checkCallOptions('get', read);
+      let entryKey = key;
+      if (read.tags !== undefined && read.tags.length > 0) {
+        try {
+          const tagged = await readTags(adapter, key, read.tags, tagHoldOffMs);
+          if (tagged === undefined) return undefined;
+          entryKey = tagged.entryKey;
+        } catch (error) {
+          report(error, 'get');
+          return undefined;
+        }
+      }
+      const hit = await readEntry(entryKey);
       return hit?.hit ? hit.value : undefined;
     },
 
     async getOrLoad<T>(key: string, loader: () => Promise<T | undefined>, load: LoadOptions<T> = {}): Promise<T | undefined> {
+      checkCallOptions('getOrLoad', load);
       if (!supportsVersioned(adapter)) {
         throw new ConfigError([
           `adapter: ${adapter.name} does not implement leases, which getOrLoad needs to fill the cache without racing the stream; use get() and load without filling, or a lease-capable adapter`,
         ]);
       }
+      let entryKey = key;
+      if (load.tags !== undefined && load.tags.length > 0) {
+        let heldOff: boolean;
+        try {
+          ({ entryKey, heldOff } = await ensureTags(adapter, key, load.tags, tagHoldOffMs, tagTtlSeconds));
+        } catch (error) {
+          report(error, 'get');
+          return loader();
+        }
+        if (heldOff) {
+          const hit = await readEntry(entryKey);
+          return hit?.hit ? (hit.value as T | undefined) : loader();
+        }
+      }
       const giveUpAt = Date.now() + waitMs;
       for (;;) {
-        const hit = await read(key);
+        const hit = await readEntry(entryKey);
         if (hit === undefined) return loader(); // cache unavailable: serve from the table
-        if (hit.hit) return hit.value as T;
+        if (hit.hit) return hit.value as T | undefined;
 
         const token = randomUUID();
         let outcome: LeaseOutcome;
         try {
-          outcome = await adapter.lease(key, token, leaseTtlMs);
+          outcome = await adapter.lease(entryKey, token, leaseTtlMs);
         } catch (error) {
           report(error, 'lease');
           return loader();
@@ -178,14 +245,16 @@ export function createCacheReader(options: CacheReaderOptions): CacheReader {
           try {
             value = await loader();
           } catch (error) {
-            await adapter.fill(key, token, undefined).catch((cause: unknown) => report(cause, 'fill'));
+            await adapter.fill(entryKey, token, undefined).catch((cause: unknown) => report(cause, 'fill'));
             throw error;
           }
-          const encoded = value === undefined ? undefined : codec.encode(value, { image: {}, transformed: true });
+          const notFound = value === undefined && load.negativeTtlSeconds !== undefined;
+          const encoded = value === undefined ? (notFound ? NOT_FOUND_PAYLOAD : undefined) : codec.encode(value, { image: {}, transformed: true });
           const version = value === undefined ? undefined : versionText(load.versionOf?.(value));
+          const ttlSeconds = notFound ? load.negativeTtlSeconds : load.ttlSeconds;
           try {
-            await adapter.fill(key, token, encoded, {
-              ...(load.ttlSeconds === undefined ? {} : { ttlSeconds: load.ttlSeconds }),
+            await adapter.fill(entryKey, token, encoded, {
+              ...(ttlSeconds === undefined ? {} : { ttlSeconds }),
               ...(version === undefined ? {} : { version }),
             });
           } catch (error) {
@@ -194,7 +263,7 @@ export function createCacheReader(options: CacheReaderOptions): CacheReader {
           return value;
         }
         const seen = decode(outcome.stored);
-        if (seen.hit) return seen.value as T;
+        if (seen.hit) return seen.value as T | undefined;
         // Someone else holds a live lease and is loading: wait for their fill, bounded.
         if (Date.now() >= giveUpAt) return loader();
         await sleep(pollMs);

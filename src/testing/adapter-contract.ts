@@ -9,6 +9,7 @@
 import type * as Vitest from 'vitest';
 import { supportsVersioned, type AnyCacheCommand, type CacheAdapter, type CacheCommand, type VersionedCacheAdapter } from '../core/commands.js';
 import { decodeEnvelope } from '../core/versioned.js';
+import { tagContract } from './tag-contract.js';
 
 /**
  * The vitest functions the suite calls: pass `import * as vitest from 'vitest'`, or an object
@@ -349,4 +350,6 @@ export function adapterContract(vitest: ContractTestApi, makeHarness: () => Prom
     expect(await entry(a, withFloor)).toEqual({ kind: 'tombstone', version: '4' });
     expect(await a.get(without)).toBeUndefined();
   });
+
+  tagContract(vitest, () => (h !== undefined && supportsVersioned(h.adapter) ? h.adapter : undefined), k);
 }

@@ -38,7 +38,7 @@ function aclHarness(adapter: CacheAdapter, raw: Redis | Cluster, servers: { stop
 
 vitest.describe('redisAdapter contract: standalone, url, ACL user', () => {
   adapterContract(vitest, async () => {
-    const server = await startRedis({ aclUsers: [{ name: USER, password: PASSWORD, rules: adapterAclRules('contract:*') }] });
+    const server = await startRedis({ aclUsers: [{ name: USER, password: PASSWORD, rules: adapterAclRules('contract:*', 'ddbcs:tag:contract:*') }] });
     const raw = new Redis(server.port, server.host);
     const adapter = redisAdapter({ url: `redis://${USER}:${PASSWORD}@${server.host}:${server.port}`, commandTimeoutMs });
     return aclHarness(adapter, raw, server);
@@ -66,7 +66,7 @@ vitest.describe('redisAdapter contract: 3-node cluster, url, ACL user', () => {
   adapterContract(vitest, async () => {
     const cluster = await startRedisCluster({ nodes: 3 });
     for (const port of cluster.ports) {
-      const reply = await cluster.cli(port, 'ACL', 'SETUSER', USER, 'on', `>${PASSWORD}`, ...adapterAclRules('contract:*'));
+      const reply = await cluster.cli(port, 'ACL', 'SETUSER', USER, 'on', `>${PASSWORD}`, ...adapterAclRules('contract:*', 'ddbcs:tag:contract:*'));
       if (reply.trim() !== 'OK') {
         await cluster.stop();
         throw new Error(`ACL SETUSER failed on ${port}: ${reply}`);
@@ -82,7 +82,7 @@ vitest.describe('redisAdapter contract: TLS with an ACL user', () => {
   adapterContract(vitest, async () => {
     const server = await startRedis({
       tls: true,
-      aclUsers: [{ name: USER, password: PASSWORD, rules: adapterAclRules('contract:*') }],
+      aclUsers: [{ name: USER, password: PASSWORD, rules: adapterAclRules('contract:*', 'ddbcs:tag:contract:*') }],
     });
     const ca = server.tls?.ca ?? '';
     const raw = new Redis(server.port, server.host, { tls: { ca } });

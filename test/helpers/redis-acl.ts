@@ -23,7 +23,10 @@ export const ADAPTER_COMMAND_RULES: readonly string[] = [
   '+time',
 ];
 
-/** ACL rules for a user limited to keys matching `pattern` (e.g. `contract:*`). */
-export function adapterAclRules(pattern: string): string[] {
-  return [`~${pattern}`, ...ADAPTER_COMMAND_RULES];
+/**
+ * ACL rules for a user limited to keys matching `patterns` (e.g. `contract:*`, and
+ * `ddbcs:tag:contract:*` for the states of tags named `contract:...`).
+ */
+export function adapterAclRules(...patterns: string[]): string[] {
+  return [...patterns.map((pattern) => `~${pattern}`), ...ADAPTER_COMMAND_RULES];
 }

@@ -12,7 +12,7 @@ import { makeEvent, rules } from '../../bench/lib/workload.js';
 import { memcachedAdapter } from '../../src/adapters/memcached/index.js';
 import { redisAdapter } from '../../src/adapters/redis/index.js';
 import type { CacheAdapter } from '../../src/core/commands.js';
-import type { Rule } from '../../src/core/rules.js';
+import type { KeyRule, Rule } from '../../src/core/rules.js';
 import { createStreamHandler } from '../../src/lambda/handler.js';
 import { startMemcachedPool, type MemcachedPool } from '../helpers/memcached-servers.js';
 import { startRedis, startRedisCluster, type RedisClusterServers, type RedisServer } from '../helpers/redis-servers.js';
@@ -22,7 +22,7 @@ const BATCH = makeEvent(10_000);
 const WARM_UP = makeEvent(10, 7);
 
 /** The workload's user key, versioned by the item's `version` attribute (Lua scripts on Redis). */
-const VERSIONED_RULES: Rule[] = [{ ...(rules[0] as Rule), strategy: 'versioned', version: { attribute: 'version' }, ttlSeconds: 3600 }];
+const VERSIONED_RULES: Rule[] = [{ ...(rules[0] as KeyRule), strategy: 'versioned', version: { attribute: 'version' }, ttlSeconds: 3600 }];
 
 async function runBatch(adapter: CacheAdapter, batchRules: Rule[] = rules) {
   const handler = createStreamHandler({ adapter, rules: batchRules, logger: false, metrics: false });

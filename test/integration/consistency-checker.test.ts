@@ -8,6 +8,7 @@ import { memoryAdapter } from '../../src/adapters/memory/index.js';
 import { supportsVersioned, type CacheAdapter } from '../../src/core/commands.js';
 import { runConsistencyCheck, type Scenario } from '../../bench/consistency/checker.js';
 import { startBackend, type Backend } from '../../bench/consistency/main.js';
+import { runTagCheck, type TagScenario } from '../../bench/consistency/tag-checker.js';
 
 const SAFE: readonly Scenario[] = ['invalidate+leases', 'versioned+leases', 'versioned-tombstone+leases', 'kinesis-versioned+leases'];
 const OPS = 5_000;
@@ -55,6 +56,17 @@ describe('consistency checker', () => {
     }, 60_000);
   });
 
+  it('shows the query-cache race without tags, and the GSI race without a hold-off; tags with consistent loads leave none', async () => {
+    // The naive race needs a slow load to straddle an item's last change: look over a few seeds.
+    let naiveStale = 0;
+    for (let seed = 1; seed <= 4 && naiveStale === 0; seed++) naiveStale = (await runTagCheck({ adapter: memoryAdapter(), scenario: 'naive-query', ops: 20_000, seed })).stale;
+    expect(naiveStale).toBeGreaterThan(0);
+    const lagged = await runTagCheck({ adapter: memoryAdapter(), scenario: 'tags-gsi-lag', ops: 20_000, seed: 3 });
+    expect(lagged.stale).toBeGreaterThan(0);
+    const tagged = await runTagCheck({ adapter: memoryAdapter(), scenario: 'tags+leases', ops: 20_000, seed: 3 });
+    expect(tagged.stale).toBe(0);
+  }, 60_000);
+
   for (const backend of ['memory', 'redis', 'redis-cluster', 'memcached'] as const satisfies readonly Backend[]) {
     describe(backend, () => {
       let adapter: CacheAdapter;
@@ -63,6 +75,16 @@ describe('consistency checker', () => {
         ({ adapter, stop } = await startBackend(backend));
       }, 60_000);
       afterAll(() => stop(), 60_000);
+
+      for (const scenario of ['tags+leases', 'tags-gsi-lag+holdoff', 'negative+leases'] as const satisfies readonly TagScenario[]) {
+        it(`${scenario}: 5000 operations leave 0 stale query or not-found entries`, async () => {
+          const report = await runTagCheck({ adapter, scenario, ops: 5_000, seed: 11 });
+          expect(report.writes).toBeGreaterThan(0);
+          expect(report.injectedFailures).toBeGreaterThan(0);
+          expect(report.examples).toEqual([]);
+          expect(report.stale).toBe(0);
+        }, 60_000);
+      }
 
       for (const scenario of SAFE) {
         it(`${scenario}: ${OPS} operations leave 0 stale entries`, async () => {

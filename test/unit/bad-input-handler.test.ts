@@ -8,7 +8,7 @@
 import type { DynamoDBRecord } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { memoryAdapter } from '../../src/adapters/memory/index.js';
-import type { Rule } from '../../src/core/rules.js';
+import type { KeyRule, Rule } from '../../src/core/rules.js';
 import { InvalidRecordError } from '../../src/errors.js';
 import { createStreamHandler, createStreamProcessor } from '../../src/lambda/handler.js';
 import type { Logger } from '../../src/lambda/logger.js';
@@ -309,7 +309,7 @@ describe('bad input through the handler', () => {
       const json = JSON.stringify(insert(user('proto'))).replace('"NewImage":{', '"NewImage":{"__proto__":{"S":"kept"},');
       const record = JSON.parse(json) as DynamoDBRecord;
       const cache = memoryAdapter();
-      const lossless: Rule[] = [{ ...(rules[0] as Rule), codec: 'dynamodb', key: (i) => `ddb:${String(i['pk'])}` }, ...rules];
+      const lossless: Rule[] = [{ ...(rules[0] as KeyRule), codec: 'dynamodb', key: (i) => `ddb:${String(i['pk'])}` }, ...rules];
       await createStreamHandler({ adapter: cache, rules: lossless, logger: false, metrics: false })(event(record));
       expect(Object.keys(JSON.parse((await cache.get('user:proto')) ?? '{}') as object)).toContain('__proto__');
       expect((await cache.get('ddb:proto')) ?? '').toContain('"__proto__":{"S":"kept"}');
@@ -349,7 +349,7 @@ describe('bad input through the handler', () => {
   });
 
   describe('keys and values a rule cannot build', () => {
-    const keyRule = (key: Rule['key']): Rule[] => [{ name: 'k', table: 'App', key, strategy: 'invalidate' }];
+    const keyRule = (key: KeyRule['key']): Rule[] => [{ name: 'k', table: 'App', key, strategy: 'invalidate' }];
     const runWith = async (ruleSet: Rule[], policy: 'fail' | 'skip' = 'fail') => {
       const cache = memoryAdapter();
       const records = [insert(user('bad')), insert(user('after'))];
@@ -358,14 +358,14 @@ describe('bad input through the handler', () => {
       return { result, cache, logger, records };
     };
 
-    it.each<[string, Rule['key'], RegExp]>([
+    it.each<[string, KeyRule['key'], RegExp]>([
       ['an empty string', () => '', /empty or non-string/],
       ['undefined', () => undefined as unknown as string, /key must return/],
       ['null', () => null as unknown as string, /key must return/],
       ['a number', () => 42 as unknown as string, /key must return/],
       ['an array with a number', () => ['a', 5] as unknown as string[], /empty or non-string/],
       ['an object', () => ({ key: 'a' }) as unknown as string, /key must return/],
-      ['a Promise', (async () => 'k') as unknown as Rule['key'], /key must return/],
+      ['a Promise', (async () => 'k') as unknown as KeyRule['key'], /key must return/],
       ['a key from a missing attribute', (i) => `k:${String(i['nope'])}`, /does not have/],
     ])('reports a key function returning %s', async (_, key, reason) => {
       const { result, cache, records } = await runWith(keyRule(key));

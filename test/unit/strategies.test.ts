@@ -11,7 +11,7 @@ import { av } from '../helpers/records.js';
 
 describe('the strategy table', () => {
   it('holds each strategy under its own name', () => {
-    expect(STRATEGY_NAMES).toEqual(['invalidate', 'write-through', 'versioned']);
+    expect(STRATEGY_NAMES).toEqual(['invalidate', 'write-through', 'versioned', 'tags']);
     for (const name of STRATEGY_NAMES) expect(STRATEGIES[name].name).toBe(name);
   });
 

@@ -7,6 +7,7 @@
  */
 import type { Rule, Strategy } from '../rules.js';
 import { invalidate } from './invalidate.js';
+import { tags } from './tags.js';
 import type { RuleIssue, StrategyDefinition, StrategyEnvironment } from './types.js';
 import { versioned } from './versioned.js';
 import { writeThrough } from './write-through.js';
@@ -15,6 +16,7 @@ export const STRATEGIES: Readonly<Record<Strategy, StrategyDefinition>> = {
   invalidate,
   'write-through': writeThrough,
   versioned,
+  tags,
 };
 
 /** The strategy names, in table order. */
@@ -30,6 +32,8 @@ for (const definition of Object.values(STRATEGIES)) {
 export function strategyIssues(rule: Rule, environment: StrategyEnvironment): RuleIssue[] {
   const definition = STRATEGIES[rule.strategy];
   const issues = definition.check(rule, environment);
+  if (definition.keyless && rule.key !== undefined) issues.push({ field: 'key', message: `a '${rule.strategy}' rule has no key; readers name the entries (see docs/strategies.md)` });
+  if (!definition.keyless && typeof rule.key !== 'function') issues.push({ field: 'key', message: 'required: a function (item => string | string[])' });
   for (const [option, owners] of OWNED_OPTIONS) {
     if (!owners.includes(rule.strategy) && rule[option] !== undefined) {
       issues.push({ field: option, message: `only applies to strategy ${owners.map((name) => `'${name}'`).join(' or ')}` });

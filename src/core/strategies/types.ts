@@ -41,6 +41,8 @@ export interface StrategyDefinition {
   readonly name: Strategy;
   /** Rule options that only this strategy reads; other strategies refuse them. */
   readonly options: readonly (keyof Rule)[];
+  /** True for strategies whose rules have no `key` (they name tags instead). */
+  readonly keyless?: boolean;
   /** Checks at handler creation (cold start), beyond the option schema. */
   check(rule: Rule, environment: StrategyEnvironment): RuleIssue[];
   /** The commands for one rule and one change, in the order they must run. */
