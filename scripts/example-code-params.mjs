@@ -20,6 +20,16 @@ import { packageExamples } from './package-example.mjs';
 export const TEMPLATES = {
   'handler.zip': 'examples/cloudformation/stack.yaml',
   'handler-memcached.zip': 'examples/cloudformation/stack-memcached.yaml',
+  'monitor.zip': 'examples/cloudformation/stack.yaml',
+  'monitor-memcached.zip': 'examples/cloudformation/stack-memcached.yaml',
+};
+
+/** The template parameter that takes each zip's S3 key (the bucket is always CodeS3Bucket). */
+export const KEY_PARAMETERS = {
+  'handler.zip': 'CodeS3Key',
+  'handler-memcached.zip': 'CodeS3Key',
+  'monitor.zip': 'MonitorCodeS3Key',
+  'monitor-memcached.zip': 'MonitorCodeS3Key',
 };
 
 /**
@@ -28,7 +38,7 @@ export const TEMPLATES = {
  */
 export function codeParameters({ zipName, sha256, bucket, prefix }) {
   const key = `${prefix}${zipName.replace(/\.zip$/, '')}-${sha256.slice(0, 16)}.zip`;
-  return { CodeS3Bucket: bucket, CodeS3Key: key };
+  return { CodeS3Bucket: bucket, [KEY_PARAMETERS[zipName] ?? 'CodeS3Key']: key };
 }
 
 function parse(argv) {
@@ -53,8 +63,10 @@ async function main(argv) {
     const sha256 = createHash('sha256').update(await readFile(zipPath)).digest('hex');
     const parameters = codeParameters({ zipName, sha256, bucket, prefix });
     console.log(`# ${TEMPLATES[zipName] ?? zipName}`);
-    console.log(`aws s3 cp ${zipPath} s3://${parameters.CodeS3Bucket}/${parameters.CodeS3Key}`);
-    console.log(`CodeS3Bucket=${parameters.CodeS3Bucket} CodeS3Key=${parameters.CodeS3Key}\n`);
+    const keyParameter = KEY_PARAMETERS[zipName] ?? 'CodeS3Key';
+    const key = parameters[keyParameter];
+    console.log(`aws s3 cp ${zipPath} s3://${parameters.CodeS3Bucket}/${key}`);
+    console.log(`CodeS3Bucket=${parameters.CodeS3Bucket} ${keyParameter}=${key}\n`);
   }
 }
 

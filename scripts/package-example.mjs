@@ -4,6 +4,8 @@
  *
  *   dist-example/handler.zip            examples/handler/index.ts      (Valkey/Redis, stack.yaml)
  *   dist-example/handler-memcached.zip  examples/handler/memcached.ts  (stack-memcached.yaml)
+ *   dist-example/monitor.zip            examples/handler/monitor.ts    (stack.yaml, EnableConsistencyMonitor)
+ *   dist-example/monitor-memcached.zip  examples/handler/monitor-memcached.ts (stack-memcached.yaml, idem)
  *
  * Each zip holds one minified CommonJS file, `index.cjs` (handler `index.handler`: the Lambda
  * runtime resolves `index` to index.js, index.mjs or index.cjs), bundled from `src/` with the
@@ -34,6 +36,8 @@ export const BUNDLE_FILE = 'index.cjs';
 export const EXAMPLES = [
   { entry: 'examples/handler/index.ts', zip: 'handler.zip' },
   { entry: 'examples/handler/memcached.ts', zip: 'handler-memcached.zip' },
+  { entry: 'examples/handler/monitor.ts', zip: 'monitor.zip' },
+  { entry: 'examples/handler/monitor-memcached.ts', zip: 'monitor-memcached.zip' },
 ];
 
 /**

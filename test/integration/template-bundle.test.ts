@@ -75,6 +75,8 @@ function readZip(archive: Buffer): ZipEntry[] {
 let work: string;
 let redisBundle: string;
 let memcachedBundle: string;
+let redisMonitorBundle: string;
+let memcachedMonitorBundle: string;
 let runner: string;
 const sizes: Record<string, { zip: number; bundle: number }> = {};
 let zips: Awaited<ReturnType<typeof packageExamples>> = [];
@@ -131,17 +133,27 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'ddb-cache-sync-bundle-'));
   const results = await packageExamples({ outDir: work });
   zips = results;
-  expect(results.map((r) => r.entry).sort()).toEqual(['examples/handler/index.ts', 'examples/handler/memcached.ts']);
+  expect(results.map((r) => r.entry).sort()).toEqual([
+    'examples/handler/index.ts',
+    'examples/handler/memcached.ts',
+    'examples/handler/monitor-memcached.ts',
+    'examples/handler/monitor.ts',
+  ]);
+  const bundleFiles: Record<string, (file: string) => void> = {
+    'examples/handler/index.ts': (file) => (redisBundle = file),
+    'examples/handler/memcached.ts': (file) => (memcachedBundle = file),
+    'examples/handler/monitor.ts': (file) => (redisMonitorBundle = file),
+    'examples/handler/monitor-memcached.ts': (file) => (memcachedMonitorBundle = file),
+  };
   for (const result of results) {
     const entries = readZip(await readFile(result.zipPath));
     // `.cjs`: CommonJS whatever package.json is nearest (Lambda resolves `index.handler` to it).
     expect(entries.map((e) => [e.name, e.mode.toString(8)])).toEqual([['index.cjs', '100644']]);
     const [entry] = entries;
     if (entry === undefined) throw new Error('empty zip');
-    const file = join(work, `${result.entry.endsWith('memcached.ts') ? 'memcached' : 'redis'}.cjs`);
+    const file = join(work, `${result.entry.replace(/^.*\//, '').replace(/\.ts$/, '')}.cjs`);
     await writeFile(file, entry.data);
-    if (result.entry.endsWith('memcached.ts')) memcachedBundle = file;
-    else redisBundle = file;
+    bundleFiles[result.entry]?.(file);
     sizes[result.entry] = { zip: result.zipBytes, bundle: result.bundleBytes };
   }
   runner = join(work, 'runner.cjs');
@@ -160,15 +172,22 @@ afterAll(async () => {
 
 describe('package-example', () => {
   it('bundles each handler into one CommonJS index.cjs that leaves only AWS SDK clients to the runtime', async () => {
-    for (const bundle of [redisBundle, memcachedBundle]) {
+    for (const bundle of [redisBundle, memcachedBundle, redisMonitorBundle, memcachedMonitorBundle]) {
       const code = await readFile(bundle, 'utf8');
       const required = new Set([...code.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1] ?? ''));
       const external = [...required].filter((name) => !name.startsWith('node:') && !BUILTINS.has(name));
       // supports-color: an optional, try/caught require of the `debug` package ioredis uses.
       expect(external.filter((name) => name !== 'supports-color').every((name) => name.startsWith('@aws-sdk/client-'))).toBe(true);
-      expect(code).not.toMatch(/\bimport\(/);
+      // The monitors pass their own `load` (a static require); the library's default loader,
+      // bundled but never called, is the only dynamic import left.
+      const monitor = bundle === redisMonitorBundle || bundle === memcachedMonitorBundle;
+      expect(monitor ? code.replaceAll('import("@aws-sdk/client-dynamodb")', '') : code).not.toMatch(/\bimport\(/);
     }
     expect(await readFile(redisBundle, 'utf8')).toContain('require("@aws-sdk/client-secrets-manager")');
+    // The monitors read the table with the runtime's DynamoDB client; each holds one adapter.
+    for (const bundle of [redisMonitorBundle, memcachedMonitorBundle]) expect(await readFile(bundle, 'utf8')).toContain('require("@aws-sdk/client-dynamodb")');
+    expect(await readFile(memcachedMonitorBundle, 'utf8')).not.toContain('ioredis');
+    expect(await readFile(memcachedMonitorBundle, 'utf8')).not.toContain('client-secrets-manager');
     // Small enough to state in docs/deploy.md; a jump means a dependency crept into the bundle.
     for (const [entry, size] of Object.entries(sizes)) expect(size.zip, entry).toBeLessThan(150 * 1024);
   });
@@ -322,6 +341,34 @@ describe('examples/handler/index.ts bundle (Valkey/Redis)', () => {
     // One cold start, one secret fetch, reused by the second invocation.
     expect(secrets.requests).toEqual([{ target: 'secretsmanager.GetSecretValue', secretId: SECRET_ARN }]);
     expect(run.output).not.toContain(PASSWORD);
+  });
+
+  it('runs the monitor bundle on the same stream: consistent keys count as checked, an unreadable table as unchecked, never a retry', async () => {
+    const moved = event(modify(ADA, ADA_MOVED, { keys: KEYS }));
+    expect((await invoke(redisBundle, env, event(insert(ADA, { keys: KEYS })), moved)).outcomes.every((o) => o.ok)).toBe(true);
+    const monitorEnv = {
+      ...env,
+      MONITOR_GRACE_MS: '0',
+      // Nothing listens there: a table read fails at once.
+      AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:1',
+      AWS_MAX_ATTEMPTS: '1',
+    };
+    const metricsOf = (run: Run): Record<string, unknown> => {
+      const line = run.output.split('\n').find((text) => text.includes('"StaleKeys"'));
+      if (line === undefined) throw new Error(`no monitor EMF line in:\n${run.output}`);
+      return JSON.parse(line) as Record<string, unknown>;
+    };
+
+    const consistent = await invoke(redisMonitorBundle, monitorEnv, moved);
+    expect(consistent.outcomes).toEqual([{ ok: true, response: { batchItemFailures: [] } }]);
+    expect(metricsOf(consistent)).toMatchObject({ Monitor: 'redis', StaleKeys: 0, UncheckedKeys: 0 });
+    expect(Number(metricsOf(consistent)['CheckedKeys'])).toBeGreaterThan(0);
+
+    // A payload that is not the record's makes the monitor ask the table, which it cannot reach.
+    await redis.cli('SET', 'user:42', '{"id":"42","name":"Someone else"}');
+    const unreadable = await invoke(redisMonitorBundle, monitorEnv, moved);
+    expect(unreadable.outcomes).toEqual([{ ok: true, response: { batchItemFailures: [] } }]);
+    expect(metricsOf(unreadable)).toMatchObject({ Monitor: 'redis', StaleKeys: 0, UncheckedKeys: 1 });
   });
 
   it('reports the earliest record as failed when the cache rejects the credentials', async () => {

@@ -158,7 +158,7 @@ describe.each(STACKS)("$file", ({ file, handler, adapter }) => {
 	});
 
 	it("offers ParallelizationFactor (default 1, Lambda allows 1 to 10) and points to what it changes", () => {
-		const mapping = only(template, "AWS::Lambda::EventSourceMapping");
+		const mapping = resource(template, "StreamMapping");
 		expect(ref(mapping.properties["ParallelizationFactor"])).toBe(
 			"ParallelizationFactor",
 		);
@@ -311,11 +311,11 @@ describe.each(STACKS)("$file", ({ file, handler, adapter }) => {
 			],
 		});
 		expect(
-			ifCondition(only(template, "AWS::Logs::LogGroup").properties["KmsKeyId"]),
+			ifCondition(resource(template, "FunctionLogGroup").properties["KmsKeyId"]),
 		).toBe("HasLogsKey");
 
 		// The key permissions: only with a key, only the named key, only through the service that uses it.
-		const keyPolicy = only(template, "AWS::IAM::RolePolicy");
+		const keyPolicy = resource(template, "FunctionKeyAccess");
 		expect(keyPolicy.condition).toBeDefined();
 		const document = keyPolicy.properties["PolicyDocument"];
 		const statements = (
@@ -409,7 +409,8 @@ describe("examples/cloudformation/stack.yaml (Valkey/Redis): names and network",
 		const summary = egress.map((rule) => [
 			rule.condition,
 			rule.properties["CidrIp"] ??
-				getAtt(rule.properties["DestinationSecurityGroupId"])?.[0],
+				getAtt(rule.properties["DestinationSecurityGroupId"])?.[0] ??
+				ref(rule.properties["DestinationPrefixListId"]),
 			rule.properties["FromPort"],
 		]);
 		expect(summary).toEqual(
@@ -417,9 +418,11 @@ describe("examples/cloudformation/stack.yaml (Valkey/Redis): names and network",
 				[undefined, "CacheSecurityGroup", 6379],
 				["NoEndpoint", "0.0.0.0/0", 443],
 				["CreateEndpoint", "EndpointSecurityGroup", 443],
+				// The consistency monitor's GetItem, only with the monitor on.
+				["MonitorOn", "DynamoDbPrefixListId", 443],
 			]),
 		);
-		expect(summary).toHaveLength(3);
+		expect(summary).toHaveLength(4);
 		const conditions = isRecord(template["Conditions"])
 			? template["Conditions"]
 			: {};
@@ -428,7 +431,7 @@ describe("examples/cloudformation/stack.yaml (Valkey/Redis): names and network",
 		});
 	});
 
-	it("lets the endpoint serve only the function's role, only the cache secret", () => {
+	it("lets the endpoint serve only the function's role (and the monitor's, when on), only the cache secret", () => {
 		const endpoint = resource(template, "SecretsManagerEndpoint");
 		expect(endpoint.condition).toBe("CreateEndpoint");
 		const policy = endpoint.properties["PolicyDocument"];
@@ -444,9 +447,20 @@ describe("examples/cloudformation/stack.yaml (Valkey/Redis): names and network",
 		expect(isRecord(statement) ? ref(statement["Resource"]) : undefined).toBe(
 			"CacheSecret",
 		);
-		expect(
-			allStrings(isRecord(statement) ? statement["Condition"] : undefined),
-		).toEqual(["FunctionRole", "Arn"]);
+		expect(isRecord(statement) ? statement["Condition"] : undefined).toEqual({
+			ArnEquals: {
+				"aws:PrincipalArn": [
+					{ "Fn::GetAtt": ["FunctionRole", "Arn"] },
+					{
+						"Fn::If": [
+							"MonitorOn",
+							{ "Fn::GetAtt": ["MonitorRole", "Arn"] },
+							{ Ref: "AWS::NoValue" },
+						],
+					},
+				],
+			},
+		});
 		expect(String(parameter(template, "SubnetIds")["Description"])).toMatch(
 			/one per Availability Zone/,
 		);

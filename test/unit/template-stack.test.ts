@@ -54,7 +54,7 @@ describe.each(STACKS)('$file', ({ file, handler, cachePorts }) => {
   });
 
   it('takes Code from the S3 bucket and key parameters that the code-params script prints for its handler zip', () => {
-    const fn = only(template, 'AWS::Lambda::Function');
+    const fn = resource(template, 'Function');
     const built = EXAMPLES.find((example) => example.entry === handler);
     expect(built).toBeDefined();
     expect(TEMPLATES[built?.zip ?? '']).toBe(file);
@@ -75,7 +75,7 @@ describe.each(STACKS)('$file', ({ file, handler, cachePorts }) => {
   });
 
   it('maps the stream with batch item failures, bisection, finite retries and age, and an on-failure queue', () => {
-    const mapping = only(template, 'AWS::Lambda::EventSourceMapping');
+    const mapping = resource(template, 'StreamMapping');
     const p = mapping.properties;
     expect(getAtt(p['EventSourceArn'])).toEqual(['Table', 'StreamArn']);
     expect(p['FunctionResponseTypes']).toEqual(['ReportBatchItemFailures']);
@@ -133,8 +133,9 @@ describe.each(STACKS)('$file', ({ file, handler, cachePorts }) => {
   });
 
   it("scopes each permission to this stack's own resources", () => {
+    // The handler's role; the monitor's is specified in template-monitor.test.ts.
     const byAction = new Map<string, Json[]>();
-    for (const statement of roleStatements(template)) {
+    for (const statement of roleStatements(template).filter((s) => s.role === 'FunctionRole')) {
       for (const action of statement.actions) byAction.set(String(action), statement.resources);
     }
     for (const action of ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator']) {
@@ -204,16 +205,16 @@ describe.each(STACKS)('$file', ({ file, handler, cachePorts }) => {
   });
 
   it('logs to its own log group with a retention period', () => {
-    const group = only(template, 'AWS::Logs::LogGroup');
+    const group = resource(template, 'FunctionLogGroup');
     expect(ref(group.properties['RetentionInDays'])).toBe('LogRetentionDays');
     expect(parameter(template, 'LogRetentionDays')['Default']).toBe(30);
-    const fn = only(template, 'AWS::Lambda::Function');
+    const fn = resource(template, 'Function');
     const logging = fn.properties['LoggingConfig'];
     expect(isRecord(logging) ? ref(logging['LogGroup']) : undefined).toBe(group.name);
   });
 
   it('runs the function on the newest Node.js runtime, in the VPC, from the function security group', () => {
-    const fn = only(template, 'AWS::Lambda::Function');
+    const fn = resource(template, 'Function');
     expect(ref(fn.properties['Runtime'])).toBe('NodeRuntime');
     expect(parameter(template, 'NodeRuntime')['Default']).toBe('nodejs24.x');
     expect(fn.properties['Handler']).toBe('index.handler');
@@ -224,7 +225,7 @@ describe.each(STACKS)('$file', ({ file, handler, cachePorts }) => {
   });
 
   it('sets exactly the environment variables its handler reads', () => {
-    const fn = only(template, 'AWS::Lambda::Function');
+    const fn = resource(template, 'Function');
     const environment = fn.properties['Environment'];
     const variables = isRecord(environment) && isRecord(environment['Variables']) ? Object.keys(environment['Variables']) : [];
     const source = read(handler);
@@ -288,7 +289,7 @@ describe('examples/cloudformation/stack.yaml (Valkey/Redis)', () => {
   });
 
   it('hands the function the secret ARN, never the password', () => {
-    const fn = only(template, 'AWS::Lambda::Function');
+    const fn = resource(template, 'Function');
     const environment = fn.properties['Environment'];
     const variables = isRecord(environment) && isRecord(environment['Variables']) ? environment['Variables'] : {};
     expect(ref(variables['CACHE_SECRET_ARN'])).toBe('CacheSecret');
@@ -303,16 +304,23 @@ describe('examples/cloudformation/stack-memcached.yaml', () => {
     const cluster = only(template, 'AWS::ElastiCache::CacheCluster');
     expect(cluster.properties['Engine']).toBe('memcached');
     expect(cluster.properties['TransitEncryptionEnabled']).toBe(true);
-    const fn = only(template, 'AWS::Lambda::Function');
+    const fn = resource(template, 'Function');
     const environment = fn.properties['Environment'];
     expect(isRecord(environment) && isRecord(environment['Variables']) ? environment['Variables']['MEMCACHED_TLS'] : undefined).toBe('true');
     expect(String(template['Description'])).toMatch(/over TLS[\s\S]*NO authentication/);
   });
 
-  it('gives the function no network path but Memcached on the cache group', () => {
+  it('gives the function no network path but Memcached on the cache group (with the monitor on, HTTPS to DynamoDB too)', () => {
     const egress = ofType(template, 'AWS::EC2::SecurityGroupEgress');
-    expect(egress.map((rule) => [getAtt(rule.properties['DestinationSecurityGroupId'])?.[0], rule.properties['FromPort']])).toEqual([
-      ['CacheSecurityGroup', 11211],
+    expect(
+      egress.map((rule) => [
+        getAtt(rule.properties['DestinationSecurityGroupId'])?.[0] ?? ref(rule.properties['DestinationPrefixListId']),
+        rule.properties['FromPort'],
+        rule.condition,
+      ]),
+    ).toEqual([
+      ['CacheSecurityGroup', 11211, undefined],
+      ['DynamoDbPrefixListId', 443, 'MonitorOn'],
     ]);
     expect(roleStatements(template).some((statement) => statement.actions.some((action) => String(action).startsWith('secretsmanager:')))).toBe(false);
   });
