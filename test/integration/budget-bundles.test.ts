@@ -8,14 +8,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { bundle, type Bundle, type BundleName } from '../../bench/lib/bundles.js';
 
 /**
- * The Redis handler over ioredis alone. Goal 1.3x; today about 1.35x, of which zod/mini is
- * about 24.5 kB (docs/performance.md explains the shortfall and the fix).
+ * The Redis handler over ioredis alone. Goal 1.3x (issue #14, open); 0.1.0 was about 1.35x,
+ * 0.2.0 is 1.43x: strict adapter options, the ESM client loader, tags, coalescing and the
+ * linear-time validators added about 10 kB, and zod/mini is about 25 kB of the library's share
+ * (docs/performance.md, "Bundle size"). Raised on purpose for 0.2.0; the next cut is zod.
  */
-const REDIS_HANDLER_OVER_IOREDIS = 1.4;
+const REDIS_HANDLER_OVER_IOREDIS = 1.45;
 /** What the library adds to a Redis handler: its sources, zod/mini and @aws-sdk/util-dynamodb. */
-const LIBRARY_SHARE_BYTES = 75_000;
-const MEMCACHED_HANDLER_BYTES = 100_000;
-const ROOT_ENTRY_BYTES = 70_000;
+const LIBRARY_SHARE_BYTES = 88_000;
+const MEMCACHED_HANDLER_BYTES = 105_000;
+const ROOT_ENTRY_BYTES = 78_000;
 
 const bundles = new Map<BundleName, Bundle>();
 const get = (name: BundleName): Bundle => {
