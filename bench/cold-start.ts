@@ -84,7 +84,11 @@ const rows = built.map((b) => {
     top,
   ];
 });
-printTable(`Bundles (esbuild, minified, cjs; load = median of ${runs} fresh processes)`, ['bundle', 'bytes', 'load ms', 'RSS MiB', 'ioredis inside', 'largest parts'], rows);
+printTable(
+  `Bundles (esbuild, minified, cjs; load = median of ${runs} fresh processes)`,
+  ['bundle', 'bytes', 'load ms', 'RSS MiB', 'ioredis inside', 'largest parts'],
+  rows,
+);
 
 const ratios = {
   redisBytes: by('redis-handler').bytes / by('raw-ioredis').bytes,

@@ -33,9 +33,16 @@ const runs = intArg('runs', 7);
 printMachine(machineInfo());
 let sink = 0;
 const rows = [
-  ['convertImage (validate + build item)', time(() => converted.forEach((_, i) => (sink += convertImage(images[i], 'NewImage').raw === undefined ? 1 : 0)), runs)],
+  [
+    'convertImage (validate + build item)',
+    time(() => converted.forEach((_, i) => (sink += convertImage(images[i], 'NewImage').raw === undefined ? 1 : 0)), runs),
+  ],
   ['JSON.stringify(item)', time(() => converted.forEach((c) => (sink += JSON.stringify(c.item).length)), runs)],
   ['imageToJson(raw) (fused)', time(() => converted.forEach((c) => (sink += imageToJson(c.raw).length)), runs)],
 ] as const;
-printTable(`µs per image, median of ${runs} runs over 10,000 workload images`, ['step', 'µs/image'], rows.map(([name, us]) => [name, fmt(us, 3)]));
+printTable(
+  `µs per image, median of ${runs} runs over 10,000 workload images`,
+  ['step', 'µs/image'],
+  rows.map(([name, us]) => [name, fmt(us, 3)]),
+);
 if (sink < 0) console.log(sink);

@@ -172,6 +172,14 @@ printTable(
 printTable(
   `Round trips per warm invocation (counted at the proxy, RTT ${2 * COUNTING_DELAY_MS} ms)`,
   ['cache', 'variant', 'records', 'new connections', 'request flights', 'round trips', 'request bytes'],
-  counts.map((row) => [row.target, row.variant, fmt(row.size), String(row.counts.connections), String(row.counts.flights), String(row.roundTrips), fmt(row.counts.requestBytes)]),
+  counts.map((row) => [
+    row.target,
+    row.variant,
+    fmt(row.size),
+    String(row.counts.connections),
+    String(row.counts.flights),
+    String(row.roundTrips),
+    fmt(row.counts.requestBytes),
+  ]),
 );
 saveResult('latency', { machine, runs, rtts, countingRttMs: 2 * COUNTING_DELAY_MS, timings, counts });

@@ -38,7 +38,8 @@ const ask = (worker: Worker, message: string) =>
     worker.postMessage(message);
   });
 
-const adapter: CacheAdapter = target === 'redis' ? redisAdapter({ url: address, commandTimeoutMs: 60_000 }) : memcachedAdapter({ servers: address, timeoutMs: 60_000 });
+const adapter: CacheAdapter =
+  target === 'redis' ? redisAdapter({ url: address, commandTimeoutMs: 60_000 }) : memcachedAdapter({ servers: address, timeoutMs: 60_000 });
 const ours = createStreamHandler({ adapter, rules, logger: false, metrics: false });
 // The classic blog Lambda, for reference: what sending the same batch costs without the library.
 const classic =

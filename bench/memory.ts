@@ -47,10 +47,14 @@ function eventOfSize(limit: number): string {
 }
 
 async function sample(target: string, address: string, file: string, variant: 'ours' | 'classic'): Promise<Sample> {
-  const { stdout } = await execFileAsync(process.execPath, [...NODE_FLAGS, '--expose-gc', join(benchBuildDir(), 'memory-child.mjs'), target, address, file, variant], {
-    timeout: 120_000,
-    maxBuffer: 1 << 20,
-  });
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    [...NODE_FLAGS, '--expose-gc', join(benchBuildDir(), 'memory-child.mjs'), target, address, file, variant],
+    {
+      timeout: 120_000,
+      maxBuffer: 1 << 20,
+    },
+  );
   return JSON.parse(stdout) as Sample;
 }
 
@@ -97,6 +101,15 @@ const mib = (bytes: number) => fmt(bytes / 1_048_576, 1);
 printTable(
   `Peak RSS handling a ${megabytes} MB event (median of ${runs} fresh processes; MiB)`,
   ['cache', 'records', 'event MiB', 'baseline', 'after parse', 'peak', '(peak - after parse) / event', '(peak - baseline) / event'],
-  summary.map((s) => [s.target, fmt(s.records), mib(s.eventBytes), mib(s.baseline), mib(s.afterParse), mib(s.peak), fmt(s.handlingOverEvent), fmt(s.totalOverEvent)]),
+  summary.map((s) => [
+    s.target,
+    fmt(s.records),
+    mib(s.eventBytes),
+    mib(s.baseline),
+    mib(s.afterParse),
+    mib(s.peak),
+    fmt(s.handlingOverEvent),
+    fmt(s.totalOverEvent),
+  ]),
 );
 saveResult('memory', { machine, runs, megabytes, summary, samples: results });

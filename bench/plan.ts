@@ -21,5 +21,7 @@ for (let i = 0; i < runs; i++) {
   times.push((used.user + used.system) / 1000);
 }
 const best = Math.min(...times);
-console.log(`planning ${size.toLocaleString('en-US')} records: CPU ms best ${fmt(best)}, median ${fmt(median(times))} (${runs} runs); ${fmt((best * 1000) / size, 1)} µs per record at best`);
+console.log(
+  `planning ${size.toLocaleString('en-US')} records: CPU ms best ${fmt(best)}, median ${fmt(median(times))} (${runs} runs); ${fmt((best * 1000) / size, 1)} µs per record at best`,
+);
 saveResult('plan', { machine, runs, size, cpuMs: times, bestMs: best, medianMs: median(times) });

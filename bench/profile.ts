@@ -23,7 +23,9 @@ if (target !== 'redis' && target !== 'memcached') throw new Error('--target must
 const redis = target === 'redis' ? await startRedis() : undefined;
 const memcached = target === 'memcached' ? await startMemcached() : undefined;
 try {
-  const adapter: CacheAdapter = redis ? redisAdapter({ url: redis.url, commandTimeoutMs: 30_000 }) : memcachedAdapter({ servers: memcached?.servers ?? '', timeoutMs: 30_000 });
+  const adapter: CacheAdapter = redis
+    ? redisAdapter({ url: redis.url, commandTimeoutMs: 30_000 })
+    : memcachedAdapter({ servers: memcached?.servers ?? '', timeoutMs: 30_000 });
   const handler = createStreamHandler({ adapter, rules, logger: false, metrics: false });
   const event = makeEvent(size);
   const times: number[] = [];

@@ -62,7 +62,8 @@ try {
     if (run >= 0) process.stderr.write(`run ${run + 1}/${runs}\n`);
   }
   const { ReadHits, ReadMisses } = plugin.stats();
-  if (ReadMisses !== KEYS || ReadHits !== (runs + 1) * ops) throw new Error(`expected only warm hits after the fill, got ${ReadHits} hits and ${ReadMisses} misses`);
+  if (ReadMisses !== KEYS || ReadHits !== (runs + 1) * ops)
+    throw new Error(`expected only warm hits after the fill, got ${ReadHits} hits and ${ReadMisses} misses`);
   redis.disconnect();
   cached.destroy();
   await adapter.close();

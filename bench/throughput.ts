@@ -48,12 +48,7 @@ interface SizeResult {
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 
-async function measure(
-  label: string,
-  runners: Partial<Record<Variant, Runner>>,
-  sizes: readonly number[],
-  runs: number,
-): Promise<SizeResult[]> {
+async function measure(label: string, runners: Partial<Record<Variant, Runner>>, sizes: readonly number[], runs: number): Promise<SizeResult[]> {
   const results: SizeResult[] = [];
   const VARIANTS = ALL_VARIANTS.filter((v) => runners[v] !== undefined);
   for (const size of sizes) {
@@ -196,7 +191,9 @@ const machine = machineInfo();
 printMachine(machine);
 const redis = caches.includes('redis') ? await benchRedis(sizes, runs) : undefined;
 const memcached = caches.includes('memcached') ? await benchMemcached(sizes, runs) : undefined;
-console.log(`\nmode ${mode}, ${keys} keys; median of ${runs} runs; each timing covers ${RECORDS_PER_TIMING.toLocaleString('en-US')} records (smaller batches repeated)`);
+console.log(
+  `\nmode ${mode}, ${keys} keys; median of ${runs} runs; each timing covers ${RECORDS_PER_TIMING.toLocaleString('en-US')} records (smaller batches repeated)`,
+);
 if (redis) {
   print('Redis (loopback)', redis.results);
   console.log(`\nredis-benchmark -P 64 -c 1 -t set -d 400 (server's own limit): ${fmt(redis.serverLimit)} SET/s`);

@@ -26,7 +26,12 @@ const update = process.argv.includes('--update');
 const ENTRIES = ENTRY_POINTS.filter((e) => e.subpath !== undefined).map((e) => e.name);
 
 // API Extractor's own report-status lines; this script prints its own (and a diff) instead.
-const REPORT_STATUS_MESSAGES = new Set(['console-api-report-not-copied', 'console-api-report-copied', 'console-api-report-created', 'console-api-report-unchanged']);
+const REPORT_STATUS_MESSAGES = new Set([
+  'console-api-report-not-copied',
+  'console-api-report-copied',
+  'console-api-report-created',
+  'console-api-report-unchanged',
+]);
 
 const temp = mkdtempSync(join(tmpdir(), 'ddb-cache-sync-api-'));
 const failures = [];
@@ -45,7 +50,15 @@ try {
         compiler: {
           // The built declarations only: the repository's tsconfig would pull in src and test.
           overrideTsconfig: {
-            compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2022'], types: ['node'], strict: true, skipLibCheck: true },
+            compilerOptions: {
+              target: 'ES2022',
+              module: 'NodeNext',
+              moduleResolution: 'NodeNext',
+              lib: ['ES2022'],
+              types: ['node'],
+              strict: true,
+              skipLibCheck: true,
+            },
             files: [declarations],
           },
         },

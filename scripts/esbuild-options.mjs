@@ -9,7 +9,6 @@
 import { join } from 'node:path';
 import { LIBRARY_SOURCES } from './entries.mjs';
 
-
 /**
  * An esbuild plugin that resolves `ddb-cache-sync` and its subpaths to their sources.
  * @param {string} root the repository root

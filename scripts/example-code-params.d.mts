@@ -7,9 +7,7 @@ export declare const TEMPLATES: Readonly<Record<string, string>>;
 export declare const KEY_PARAMETERS: Readonly<Record<string, string>>;
 
 /** The S3 key (named after the zip's SHA-256) and the template parameter values for one zip. */
-export declare function codeParameters(input: {
-  readonly zipName: string;
-  readonly sha256: string;
-  readonly bucket: string;
-  readonly prefix: string;
-}): { readonly CodeS3Bucket: string; readonly [keyParameter: string]: string };
+export declare function codeParameters(input: { readonly zipName: string; readonly sha256: string; readonly bucket: string; readonly prefix: string }): {
+  readonly CodeS3Bucket: string;
+  readonly [keyParameter: string]: string;
+};

@@ -60,7 +60,9 @@ async function main(argv) {
   const { bucket, prefix } = parse(argv);
   for (const { zipPath } of await packageExamples()) {
     const zipName = basename(zipPath);
-    const sha256 = createHash('sha256').update(await readFile(zipPath)).digest('hex');
+    const sha256 = createHash('sha256')
+      .update(await readFile(zipPath))
+      .digest('hex');
     const parameters = codeParameters({ zipName, sha256, bucket, prefix });
     console.log(`# ${TEMPLATES[zipName] ?? zipName}`);
     const keyParameter = KEY_PARAMETERS[zipName] ?? 'CodeS3Key';

@@ -119,7 +119,7 @@ export function zip(files) {
     central.writeUInt16LE(0, 34); // disk number
     central.writeUInt16LE(0, 36); // internal attributes
     // Regular file, rw-r--r--: Lambda's runtime user must be able to read the file.
-    central.writeUInt32LE(((0o100644 << 16) >>> 0), 38);
+    central.writeUInt32LE((0o100644 << 16) >>> 0, 38);
     central.writeUInt32LE(offset, 42);
     centrals.push(central, nameBytes);
     offset += local.length + nameBytes.length + compressed.length;

@@ -32,6 +32,7 @@ export type {
 } from './core/commands.js';
 export {
   compileRules,
+  DEFAULT_MAX_KEYS_PER_RECORD,
   DEFAULT_TOMBSTONE_TTL_SECONDS,
   planCommands,
   tableFromArn,
@@ -41,7 +42,22 @@ export {
   type RecordSource,
   type SkipReason,
 } from './core/plan.js';
-export type { AttributeMap, AttributeValue, Codec, CodecName, Item, KeyRule, KeyStrategy, Rule, RuleBase, RuleContext, Strategy, TagsRule, TtlDeletes, VersionSource } from './core/rules.js';
+export type {
+  AttributeMap,
+  AttributeValue,
+  Codec,
+  CodecName,
+  Item,
+  KeyRule,
+  KeyStrategy,
+  Rule,
+  RuleBase,
+  RuleContext,
+  Strategy,
+  TagsRule,
+  TtlDeletes,
+  VersionSource,
+} from './core/rules.js';
 export { decodeEnvelope, type Envelope } from './core/versioned.js';
 export { CasContentionError } from './core/versioned-cas.js';
 export { createCacheReader, type CacheReader, type CacheReaderOptions, type LoadOptions, type ReadOptions } from './reader/index.js';

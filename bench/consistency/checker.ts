@@ -142,7 +142,6 @@ export interface CheckReport {
   readonly monitor?: unknown;
 }
 
-
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 async function ticks(n: number): Promise<void> {
   for (let i = 0; i < n; i++) await tick();
@@ -347,9 +346,9 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     };
     const wrap = (copy: number) => {
       const record = {
-      eventSource: 'aws:kinesis',
-      eventSourceARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/bench',
-      kinesis: { sequenceNumber: `${sequence}${copy}`, partitionKey: pk, data: Buffer.from(JSON.stringify(payload)).toString('base64') },
+        eventSource: 'aws:kinesis',
+        eventSourceARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/bench',
+        kinesis: { sequenceNumber: `${sequence}${copy}`, partitionKey: pk, data: Buffer.from(JSON.stringify(payload)).toString('base64') },
       };
       recordMeta.set(record, meta);
       return record;
@@ -377,7 +376,8 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
   // A table read that takes time: the snapshot is taken now, returned later.
   async function load(pk: string): Promise<TableItem | undefined> {
     const snapshot = table.get(pk);
-    if (rand() < 0.005) await new Promise((resolve) => setTimeout(resolve, 60)); // slower than a lease
+    if (rand() < 0.005)
+      await new Promise((resolve) => setTimeout(resolve, 60)); // slower than a lease
     else await ticks(Math.floor(rand() * 6));
     return snapshot;
   }
@@ -443,7 +443,13 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
       const result = await processor.process({ Records: batch });
       inFlight[shard] = 0;
       const failure = result.batchItemFailures[0];
-      const index = failure === undefined ? batch.length : Math.max(0, batch.findIndex((r) => identifierOf(r) === failure.itemIdentifier));
+      const index =
+        failure === undefined
+          ? batch.length
+          : Math.max(
+              0,
+              batch.findIndex((r) => identifierOf(r) === failure.itemIdentifier),
+            );
       for (const record of batch.slice(0, index)) noteApplied(record);
       if (failure !== undefined) {
         replays++;
@@ -495,7 +501,9 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     }
   }
 
-  const monitor = options.afterDrain ? await options.afterDrain({ adapter, rules: rulesFor(scenario, prefix, sharedKeys > 0), kinesis, shards: queues, table }) : undefined;
+  const monitor = options.afterDrain
+    ? await options.afterDrain({ adapter, rules: rulesFor(scenario, prefix, sharedKeys > 0), kinesis, shards: queues, table })
+    : undefined;
 
   /** The cached item under `key`; undefined for a miss, a tombstone or a lease. */
   const cachedItem = async (key: string): Promise<TableItem | undefined> => {

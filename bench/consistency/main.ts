@@ -32,7 +32,19 @@ interface Args {
 
 function parse(argv: readonly string[]): Args {
   const args: Args = {
-    ops: 100_000, backends: ['memory'], scenarios: [...SCENARIOS], items: 500, concurrency: 64, shards: 4, parallelization: 1, sharedKeys: 0, seed: 1, json: false, monitor: false, plantStale: false, tags: false,
+    ops: 100_000,
+    backends: ['memory'],
+    scenarios: [...SCENARIOS],
+    items: 500,
+    concurrency: 64,
+    shards: 4,
+    parallelization: 1,
+    sharedKeys: 0,
+    seed: 1,
+    json: false,
+    monitor: false,
+    plantStale: false,
+    tags: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -94,7 +106,8 @@ function parse(argv: readonly string[]): Args {
   if (!Number.isInteger(args.ops) || args.ops <= 0) throw new Error('--ops must be a positive integer');
   if (!Number.isInteger(args.shards) || args.shards <= 0) throw new Error('--shards must be a positive integer');
   // Lambda's ParallelizationFactor range.
-  if (!Number.isInteger(args.parallelization) || args.parallelization < 1 || args.parallelization > 10) throw new Error('--parallelization must be an integer from 1 to 10');
+  if (!Number.isInteger(args.parallelization) || args.parallelization < 1 || args.parallelization > 10)
+    throw new Error('--parallelization must be an integer from 1 to 10');
   if (!Number.isInteger(args.sharedKeys) || args.sharedKeys < 0) throw new Error('--shared-keys must be a non-negative integer');
   return args;
 }
@@ -151,8 +164,14 @@ async function mainTags(args: Args): Promise<number> {
       await stop();
     }
   }
-  const lines = ['| backend | scenario | ops | reads | writes | stream records | injected failures | replays | stale at end | seconds |', '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'];
-  for (const r of rows) lines.push(`| ${r.adapter} | ${r.scenario} | ${r.ops} | ${r.reads} | ${r.writes} | ${r.streamRecords} | ${r.injectedFailures} | ${r.replays} | **${r.stale}** | ${r.seconds} |`);
+  const lines = [
+    '| backend | scenario | ops | reads | writes | stream records | injected failures | replays | stale at end | seconds |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of rows)
+    lines.push(
+      `| ${r.adapter} | ${r.scenario} | ${r.ops} | ${r.reads} | ${r.writes} | ${r.streamRecords} | ${r.injectedFailures} | ${r.replays} | **${r.stale}** | ${r.seconds} |`,
+    );
   process.stdout.write(`${lines.join('\n')}\n`);
   for (const r of rows) if (r.examples.length > 0) process.stdout.write(`\n${r.adapter} ${r.scenario} stale example: ${JSON.stringify(r.examples[0])}\n`);
   const promised = (r: TagCheckReport) => r.scenario !== 'naive-query' && r.scenario !== 'tags-gsi-lag';
@@ -192,7 +211,9 @@ export async function main(argv: readonly string[]): Promise<number> {
           plantStale: args.plantStale,
           ...(args.monitor ? { afterDrain: (run: DrainedRun) => monitorDrainedRun(run) } : {}),
         });
-        process.stderr.write(` ${report.staleReads} stale reads, ${report.stale} stale at end, ${report.sharedStale} shared keys stale, ${report.cacheErrors} cache errors, in ${report.seconds} s (ops ${report.phases.opsSeconds} s, drain ${report.phases.drainSeconds} s)\n`);
+        process.stderr.write(
+          ` ${report.staleReads} stale reads, ${report.stale} stale at end, ${report.sharedStale} shared keys stale, ${report.cacheErrors} cache errors, in ${report.seconds} s (ops ${report.phases.opsSeconds} s, drain ${report.phases.drainSeconds} s)\n`,
+        );
         rows.push({ ...report, adapter: backend });
       }
     } finally {
@@ -217,7 +238,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     process.stdout.write(`${lines.join('\n')}\n`);
     if (args.monitor) process.stdout.write(`\n${monitorTable(rows)}\n`);
-    for (const r of rows) if (!('skipped' in r) && r.examples.length > 0) process.stdout.write(`\n${r.adapter} ${r.scenario} stale example: ${JSON.stringify(r.examples[0])}\n`);
+    for (const r of rows)
+      if (!('skipped' in r) && r.examples.length > 0) process.stdout.write(`\n${r.adapter} ${r.scenario} stale example: ${JSON.stringify(r.examples[0])}\n`);
   }
   // Exit 1 when a path that promises consistency left a stale entry.
   return rows.some((r) => !('skipped' in r) && needsVersioned(r.scenario) && (r.stale > 0 || r.staleReads > 0)) ? 1 : 0;

@@ -26,7 +26,15 @@ export interface MonitorCounts {
  * a short confirming pause, the table model as `load`.
  */
 export async function monitorDrainedRun(run: DrainedRun, batchSize = 100): Promise<MonitorCounts> {
-  if (run.kinesis) return { records: 0, checked: 0, stale: 0, unchecked: 0, staleKeys: 0, skipped: 'the monitor reads DynamoDB Streams records; this scenario delivers Kinesis records' };
+  if (run.kinesis)
+    return {
+      records: 0,
+      checked: 0,
+      stale: 0,
+      unchecked: 0,
+      staleKeys: 0,
+      skipped: 'the monitor reads DynamoDB Streams records; this scenario delivers Kinesis records',
+    };
   const load = async (_table: string, keys: AttributeMap): Promise<AttributeMap | undefined> => {
     const pk = keys['pk'];
     const item = pk !== undefined && 'S' in pk ? run.table.get(pk.S) : undefined;
@@ -53,7 +61,9 @@ export async function monitorDrainedRun(run: DrainedRun, batchSize = 100): Promi
 }
 
 /** The checker's stale counts next to the monitor's, one row per scenario. */
-export function monitorTable(rows: readonly ({ scenario: string; adapter: string } & ({ skipped: string } | { stale: number; staleReads: number; monitor?: unknown }))[]): string {
+export function monitorTable(
+  rows: readonly ({ scenario: string; adapter: string } & ({ skipped: string } | { stale: number; staleReads: number; monitor?: unknown }))[],
+): string {
   const lines = [
     '| backend | scenario | checker: stale at end | monitor: records | keys checked | stale findings | distinct stale keys | unchecked |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',

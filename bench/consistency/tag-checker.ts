@@ -130,7 +130,10 @@ export async function runTagCheck(options: TagCheckOptions): Promise<TagCheckRep
   }
 
   const listOf = (rows: ReadonlyMap<string, Order>, customer: string): string[] =>
-    [...rows.values()].filter((o) => o.customer === customer).map((o) => `${o.id}@${o.v}`).sort();
+    [...rows.values()]
+      .filter((o) => o.customer === customer)
+      .map((o) => `${o.id}@${o.v}`)
+      .sort();
 
   // A query that takes time: the snapshot is taken now (from the table or the lagging index).
   // Now and then a query is slower than the stream: the window of the race.
@@ -186,7 +189,10 @@ export async function runTagCheck(options: TagCheckOptions): Promise<TagCheckRep
         continue;
       }
       replays++;
-      position += Math.max(0, batch.findIndex((r) => (r as { dynamodb: { SequenceNumber: string } }).dynamodb.SequenceNumber === failure.itemIdentifier));
+      position += Math.max(
+        0,
+        batch.findIndex((r) => (r as { dynamodb: { SequenceNumber: string } }).dynamodb.SequenceNumber === failure.itemIdentifier),
+      );
     }
   }
   const consumer = consume();

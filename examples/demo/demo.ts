@@ -10,14 +10,7 @@
  *
  * In production the same handler runs in Lambda, fed by Lambda's event source mapping.
  */
-import {
-  BatchWriteItemCommand,
-  CreateTableCommand,
-  DeleteItemCommand,
-  DynamoDBClient,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, CreateTableCommand, DeleteItemCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -25,14 +18,7 @@ import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createStreamHandler, memoryAdapter, type CacheAdapter } from 'ddb-cache-sync';
-import {
-  JavaNotFoundError,
-  createStreamRunner,
-  localClientConfig,
-  startDynamoDbLocal,
-  type DynamoDbLocal,
-  type StreamRunner,
-} from 'ddb-cache-sync/local';
+import { JavaNotFoundError, createStreamRunner, localClientConfig, startDynamoDbLocal, type DynamoDbLocal, type StreamRunner } from 'ddb-cache-sync/local';
 import { demoRules } from './rules.js';
 
 /** Where the recorded run lives (relative to the repository root). */
@@ -55,8 +41,7 @@ interface Recording {
   readonly steps: { title: string; events: DynamoDBStreamEvent[] }[];
 }
 
-const user = (pk: string, name: string, email: string, plan: string) =>
-  marshall({ pk, type: 'User', name, email, plan, passwordHash: `hash-of-${pk}-secret` });
+const user = (pk: string, name: string, email: string, plan: string) => marshall({ pk, type: 'User', name, email, plan, passwordHash: `hash-of-${pk}-secret` });
 
 const batchIds = Array.from({ length: 25 }, (_, i) => `u${100 + i}`);
 
@@ -71,13 +56,7 @@ const steps: Step[] = [
   {
     title: 'UpdateItem: u1 changes email to ada@lovelace.dev and plan to pro',
     primed: { 'user-by-email:ada@example.com': '"u1"', 'users:plan:free': '["u1"]' },
-    keys: [
-      'user:u1',
-      'user-by-email:ada@example.com',
-      'user-by-email:ada@lovelace.dev',
-      'users:plan:free',
-      'users:plan:pro',
-    ],
+    keys: ['user:u1', 'user-by-email:ada@example.com', 'user-by-email:ada@lovelace.dev', 'users:plan:free', 'users:plan:pro'],
     write: async (db) => {
       await db.send(
         new UpdateItemCommand({
@@ -163,17 +142,18 @@ const ms = (n: number) => `${Math.round(n)} ms`;
  * recorded events live); `run.mjs` passes it.
  */
 export async function main(argv: string[], root: string = process.cwd()): Promise<number> {
-  let parsed;
+  const options = {
+    'redis-url': { type: 'string' },
+    'memcached-servers': { type: 'string' },
+    replay: { type: 'boolean', default: false },
+    record: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  } as const;
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof options; strict: true }>>;
   try {
     parsed = parseArgs({
       args: argv,
-      options: {
-        'redis-url': { type: 'string' },
-        'memcached-servers': { type: 'string' },
-        replay: { type: 'boolean', default: false },
-        record: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
+      options,
       strict: true,
     });
   } catch (error) {
@@ -187,7 +167,7 @@ export async function main(argv: string[], root: string = process.cwd()): Promis
     return 0;
   }
   if (values['redis-url'] !== undefined && values['memcached-servers'] !== undefined) {
-    console.error('choose one cache: --redis-url or --memcached-servers\n\n' + usage());
+    console.error(`choose one cache: --redis-url or --memcached-servers\n\n${usage()}`);
     return 2;
   }
   // The SDK's notice that future versions need Node 22 says nothing about this demo.

@@ -117,7 +117,9 @@ export async function readCredentials(secretArn: string, clientConfig: SecretsMa
         );
       }
       const name = cause instanceof Error ? cause.name : 'Error';
-      throw new Error(`reading CACHE_SECRET_ARN ${secretArn} from Secrets Manager failed: ${name}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+      throw new Error(`reading CACHE_SECRET_ARN ${secretArn} from Secrets Manager failed: ${name}: ${cause instanceof Error ? cause.message : String(cause)}`, {
+        cause,
+      });
     }
     const shapeError = new Error(`secret ${secretArn} must be JSON with string "username" and "password"`);
     let parsed: unknown;

@@ -79,7 +79,8 @@ export function discoverNodes(endpoint: string, options: { readonly tls: boolean
     socket.once(options.tls ? 'secureConnect' : 'connect', () => socket.write('config get cluster\r\n'));
     socket.on('data', (chunk: Buffer) => {
       reply += chunk.toString('utf8');
-      if (reply.startsWith('ERROR') || reply.includes('\r\nERROR')) return fail(new Error('the server does not support "config get cluster" (not an ElastiCache configuration endpoint?)'));
+      if (reply.startsWith('ERROR') || reply.includes('\r\nERROR'))
+        return fail(new Error('the server does not support "config get cluster" (not an ElastiCache configuration endpoint?)'));
       if (!reply.endsWith('END\r\n')) return;
       socket.end();
       try {

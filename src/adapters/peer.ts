@@ -57,7 +57,11 @@ export function clientLoadError(packageName: string, option: string, cause: unkn
   const notFound = code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
   // A package that is installed can still fail to find one of its own dependencies.
   if (notFound && (message.includes(`'${packageName}'`) || message.includes(`"${packageName}"`))) {
-    return new ClientLoadError(`${option}: needs the optional peer dependency ${packageName}, which is not installed (npm install ${packageName}), or pass { client }`, { packageName, missing: true }, { cause });
+    return new ClientLoadError(
+      `${option}: needs the optional peer dependency ${packageName}, which is not installed (npm install ${packageName}), or pass { client }`,
+      { packageName, missing: true },
+      { cause },
+    );
   }
   const dynamic = /Dynamic require of "([^"]+)" is not supported/.exec(message);
   if (dynamic !== null) {
@@ -72,7 +76,11 @@ export function clientLoadError(packageName: string, option: string, cause: unkn
       { cause },
     );
   }
-  return new ClientLoadError(`${option}: ${packageName} failed to load: ${message}; fix your bundle or installation (see ${DOC})`, { packageName, missing: false }, { cause });
+  return new ClientLoadError(
+    `${option}: ${packageName} failed to load: ${message}; fix your bundle or installation (see ${DOC})`,
+    { packageName, missing: false },
+    { cause },
+  );
 }
 
 /**

@@ -90,25 +90,26 @@ export function createCacheSyncAlarms(
     });
   return {
     functionErrors: fn.metricErrors({ period: minute, statistic: cloudwatch.Stats.SUM }).createAlarm(alarms, 'FunctionErrors', {
-      alarmDescription: 'The function failed whole invocations (init failure, timeout, unhandled error). Per-record cache failures are batch item failures, not here.',
+      alarmDescription:
+        'The function failed whole invocations (init failure, timeout, unhandled error). Per-record cache failures are batch item failures, not here.',
       threshold: 0,
       comparisonOperator: above,
       treatMissingData: notBreaching,
       ...SUSTAINED,
     }),
-    iteratorAge: fn
-      .metric('IteratorAge', { period: minute, statistic: cloudwatch.Stats.MAXIMUM })
-      .createAlarm(alarms, 'IteratorAge', {
-        alarmDescription: 'The cache lags the table: the newest processed record was older than the threshold. Check function errors and duration; see docs/deploy.md.',
-        threshold: (options.iteratorAgeThreshold ?? Duration.minutes(1)).toMilliseconds(),
-        comparisonOperator: above,
-        treatMissingData: notBreaching,
-        ...SUSTAINED,
-      }),
+    iteratorAge: fn.metric('IteratorAge', { period: minute, statistic: cloudwatch.Stats.MAXIMUM }).createAlarm(alarms, 'IteratorAge', {
+      alarmDescription:
+        'The cache lags the table: the newest processed record was older than the threshold. Check function errors and duration; see docs/deploy.md.',
+      threshold: (options.iteratorAgeThreshold ?? Duration.minutes(1)).toMilliseconds(),
+      comparisonOperator: above,
+      treatMissingData: notBreaching,
+      ...SUSTAINED,
+    }),
     failureQueue: failureQueue
       .metricApproximateNumberOfMessagesVisible({ period: minute, statistic: cloudwatch.Stats.MAXIMUM })
       .createAlarm(alarms, 'FailureQueue', {
-        alarmDescription: 'Records were given up on: their cache keys may be stale. Act within 24 hours, while the records are still in the stream; see docs/deploy.md.',
+        alarmDescription:
+          'Records were given up on: their cache keys may be stale. Act within 24 hours, while the records are still in the stream; see docs/deploy.md.',
         threshold: 0,
         evaluationPeriods: 1,
         comparisonOperator: above,
@@ -122,7 +123,8 @@ export function createCacheSyncAlarms(
       ...SUSTAINED,
     }),
     invalidRecords: libraryMetric('InvalidRecords').createAlarm(alarms, 'InvalidRecords', {
-      alarmDescription: 'Records a rule could not handle (bad item data, a rule that throws): retried under onInvalidRecord "fail", their keys left alone under "skip". The function logs name each record.',
+      alarmDescription:
+        'Records a rule could not handle (bad item data, a rule that throws): retried under onInvalidRecord "fail", their keys left alone under "skip". The function logs name each record.',
       threshold: 0,
       evaluationPeriods: 1,
       comparisonOperator: above,

@@ -80,9 +80,7 @@ function checkInteger(path: string, option: string, value: number, min: number, 
 function checkRecordAge(path: string, age: Duration): Duration {
   const seconds = age.toSeconds();
   if (seconds < 60 || seconds > DAY_SECONDS) {
-    throw new Error(
-      `CacheSync ${path}: stream.maxRecordAge must be from 60 seconds to 24 hours (the stream keeps records 24 hours), got ${seconds} seconds`,
-    );
+    throw new Error(`CacheSync ${path}: stream.maxRecordAge must be from 60 seconds to 24 hours (the stream keeps records 24 hours), got ${seconds} seconds`);
   }
   return age;
 }
@@ -134,7 +132,9 @@ export class CacheSync extends Construct {
     const path = this.node.path;
     const streamArn = props.table.tableStreamArn;
     if (streamArn === undefined) {
-      throw new Error(`CacheSync ${path}: props.table has no stream; create it with stream: StreamViewType.NEW_AND_OLD_IMAGES (or import it with tableStreamArn)`);
+      throw new Error(
+        `CacheSync ${path}: props.table has no stream; create it with stream: StreamViewType.NEW_AND_OLD_IMAGES (or import it with tableStreamArn)`,
+      );
     }
     const stream = props.stream ?? {};
     const fnOptions = props.function ?? {};

@@ -9,7 +9,7 @@ import { Names, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 
 /** `host` and `port` of a cache endpoint. */
 export interface CacheEndpoint {
@@ -58,7 +58,10 @@ export interface NewRedisCacheOptions {
  * ```
  */
 export type CacheTarget =
-  | ({ readonly kind: 'new-serverless'; /** Upper bound on stored data (GB), a cost guard. Default 10. */ readonly maxDataStorageGb?: number } & NewRedisCacheOptions)
+  | ({
+      readonly kind: 'new-serverless' /** Upper bound on stored data (GB), a cost guard. Default 10. */;
+      readonly maxDataStorageGb?: number;
+    } & NewRedisCacheOptions)
   | ({
       readonly kind: 'new-replication-group';
       /** Default `cache.t4g.small`. */
@@ -136,7 +139,11 @@ function portOf(endpoint: CacheEndpoint, whenUnresolved: ec2.Port): ec2.Port {
 /** ElastiCache identifiers: a lowercase letter first, then letters, digits, single hyphens. */
 function elastiCacheName(scope: Construct, prefix: string | undefined): string {
   const raw = prefix ?? Names.uniqueResourceName(scope, { maxLength: 28, separator: '-' });
-  const cleaned = raw.toLowerCase().replace(/[^a-z0-9-]/g, '').replace(/-+/g, '-').replace(/-$/, '');
+  const cleaned = raw
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '')
+    .replace(/-+/g, '-')
+    .replace(/-$/, '');
   const name = /^[a-z]/.test(cleaned) ? cleaned : `c${cleaned}`;
   if (name.length === 0 || name.length > 28) {
     throw new Error(`CacheSync ${scope.node.path}: cache.namePrefix must be 1 to 28 lowercase letters, digits and hyphens, got ${JSON.stringify(prefix)}`);
@@ -245,7 +252,13 @@ function redisConnection(parts: {
 export function resolveCacheTarget(scope: Construct, target: CacheTarget, placement: CachePlacement): CacheConnection {
   switch (target.kind) {
     case 'existing-serverless':
-      return redisConnection({ securityGroup: target.securityGroup, port: REDIS_PORTS, endpoint: hostPort(target.endpoint), cluster: true, secret: target.secret });
+      return redisConnection({
+        securityGroup: target.securityGroup,
+        port: REDIS_PORTS,
+        endpoint: hostPort(target.endpoint),
+        cluster: true,
+        secret: target.secret,
+      });
     case 'existing-replication-group':
       return redisConnection({
         securityGroup: target.securityGroup,
@@ -255,7 +268,12 @@ export function resolveCacheTarget(scope: Construct, target: CacheTarget, placem
         secret: target.secret,
       });
     case 'existing-memcached':
-      return memcachedConnection(target.securityGroup, hostPort(target.configurationEndpoint), portOf(target.configurationEndpoint, ec2.Port.tcp(MEMCACHED_PORT)), undefined);
+      return memcachedConnection(
+        target.securityGroup,
+        hostPort(target.configurationEndpoint),
+        portOf(target.configurationEndpoint, ec2.Port.tcp(MEMCACHED_PORT)),
+        undefined,
+      );
     case 'new-serverless':
       return newServerless(scope, target, placement);
     case 'new-replication-group':
@@ -291,11 +309,7 @@ function newServerless(scope: Construct, target: Extract<CacheTarget, { kind: 'n
   });
 }
 
-function newReplicationGroup(
-  scope: Construct,
-  target: Extract<CacheTarget, { kind: 'new-replication-group' }>,
-  placement: CachePlacement,
-): CacheConnection {
+function newReplicationGroup(scope: Construct, target: Extract<CacheTarget, { kind: 'new-replication-group' }>, placement: CachePlacement): CacheConnection {
   const engine = target.engine ?? 'valkey';
   const name = elastiCacheName(scope, target.namePrefix);
   const securityGroup = newCacheSecurityGroup(scope, placement.vpc, engine);

@@ -28,7 +28,6 @@ Memcached), a README with the deploy commands, and the example handler sources t
 
   --force   overwrite files that already exist in <dir>`;
 
-
 interface Arguments {
   readonly dir: string;
   readonly force: boolean;
@@ -99,6 +98,8 @@ export async function run(argv: string[]): Promise<number> {
     await writeFile(to, content);
     console.log(`wrote ${shown(to)}`);
   }
-  console.log(`\nNext: read ${join(shown(target), 'README.md')} - bundle and zip the handler, upload the zip to S3, then \`aws cloudformation deploy\` with CodeS3Bucket and CodeS3Key.`);
+  console.log(
+    `\nNext: read ${join(shown(target), 'README.md')} - bundle and zip the handler, upload the zip to S3, then \`aws cloudformation deploy\` with CodeS3Bucket and CodeS3Key.`,
+  );
   return 0;
 }

@@ -47,7 +47,6 @@ function usage(): string {
   ].join('\n');
 }
 
-
 /** Run the command line; resolves to the exit code and never throws. */
 export async function main(argv: readonly string[], io: CliIo = consoleIo): Promise<number> {
   const [name, ...rest] = argv;

@@ -228,9 +228,7 @@ export async function run(argv: string[], io: ReplayIo = consoleIo): Promise<num
   }
 
   // Quiet by default: the config's JSON logs and EMF metrics would bury the summary.
-  const quiet: StreamHandlerConfig = values.verbose
-    ? config
-    : { ...config, logger: config.logger ?? false, metrics: false };
+  const quiet: StreamHandlerConfig = values.verbose ? config : { ...config, logger: config.logger ?? false, metrics: false };
   io.out(
     `replay: ${all.length} ${source.name} record(s) in ${events.length} event(s) from ${basename(values.event)}, ` +
       `config ${basename(values.config)} (adapter ${config.adapter.name}, ${config.rules.length} rule(s))${values['dry-run'] ? ', dry run' : ''}`,
@@ -256,7 +254,9 @@ export async function run(argv: string[], io: ReplayIo = consoleIo): Promise<num
         } else {
           failed = true;
           const reported = result.batchItemFailures.map((f) => f.itemIdentifier);
-          io.out(`=> ${appliedBefore(offset, result.failedIndex)}; #${offset + result.failedIndex} and later reported for retry: batchItemFailures ${JSON.stringify(reported)}`);
+          io.out(
+            `=> ${appliedBefore(offset, result.failedIndex)}; #${offset + result.failedIndex} and later reported for retry: batchItemFailures ${JSON.stringify(reported)}`,
+          );
           const error = result.records[result.failedIndex]?.error;
           if (error !== undefined) io.out(`   because: ${error.message}`);
           else io.out(`   because: a cache command of #${offset + result.failedIndex} failed (see --verbose for the adapter error)`);

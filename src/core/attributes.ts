@@ -190,7 +190,7 @@ function typeOf(av: unknown, parent: string, name: string | number): string {
   let keys = 0;
   // for-in with an own-property check: no entries array per attribute.
   for (const tag in av) {
-    if (!Object.prototype.hasOwnProperty.call(av, tag)) continue;
+    if (!Object.hasOwn(av, tag)) continue;
     keys++;
     const value: unknown = (av as Record<string, unknown>)[tag];
     if (value === null || value === undefined) continue;
@@ -297,7 +297,7 @@ function convertMap(map: unknown, path: string, depth: number): Item {
   // Built only once some attribute differs from its input (see convertedNormal).
   let normalized: AttributeMap | undefined;
   for (const name in input) {
-    if (!Object.prototype.hasOwnProperty.call(input, name)) continue;
+    if (!Object.hasOwn(input, name)) continue;
     const original = input[name];
     defineAttribute(plain, name, convert(original, path, name, depth));
     if (normalized === undefined && convertedNormal !== original) {
@@ -305,7 +305,7 @@ function convertMap(map: unknown, path: string, depth: number): Item {
       // Every earlier attribute was already normal: copy it as is.
       for (const earlier in input) {
         if (earlier === name) break;
-        if (Object.prototype.hasOwnProperty.call(input, earlier)) defineAttribute(normalized, earlier, input[earlier]);
+        if (Object.hasOwn(input, earlier)) defineAttribute(normalized, earlier, input[earlier]);
       }
     }
     if (normalized !== undefined) defineAttribute(normalized, name, convertedNormal);

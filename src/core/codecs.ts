@@ -29,7 +29,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 function has(object: object, tag: string): boolean {
-  return Object.prototype.hasOwnProperty.call(object, tag);
+  return Object.hasOwn(object, tag);
 }
 
 /*

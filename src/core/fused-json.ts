@@ -50,7 +50,7 @@ export function imageToJson(image: AttributeMap): string {
   let out = '{';
   let first = true;
   for (const name in image) {
-    if (!Object.prototype.hasOwnProperty.call(image, name)) continue;
+    if (!Object.hasOwn(image, name)) continue;
     const av = image[name];
     if (av === undefined) continue;
     out += `${first ? '' : ','}${quote(name)}:${valueJson(av)}`;

@@ -84,7 +84,13 @@ function planRule(compiled: CompiledRule, change: StreamChange, oldSide: Side | 
 }
 
 /** Plan one decoded change; `onRule` learns which rule is being planned, for the error. */
-function planChange(change: StreamChange, index: number, rules: readonly CompiledRule[], options: PlanOptions, onRule: (name: string | undefined) => void): PlannedRecord {
+function planChange(
+  change: StreamChange,
+  index: number,
+  rules: readonly CompiledRule[],
+  options: PlanOptions,
+  onRule: (name: string | undefined) => void,
+): PlannedRecord {
   const { sequenceNumber, approximateCreationDateTime } = change;
   const applicable = rules.filter((r) => r.matchesTable(change.table));
   if (applicable.length === 0) return { index, sequenceNumber, commands: [], skipped: 'no-matching-rule', approximateCreationDateTime };
@@ -120,7 +126,12 @@ function planRecord(raw: unknown, index: number, rules: readonly CompiledRule[],
     const known = change ?? (error instanceof PlanFailure ? error.known : {});
     const { sequenceNumber, approximateCreationDateTime } = known;
     const failure: Failure =
-      error instanceof PlanFailure ? error.failure : { reason: `unexpected error: ${error instanceof Error ? error.name : 'a non-Error value'} (its message may hold item data; see the cause)`, cause: error };
+      error instanceof PlanFailure
+        ? error.failure
+        : {
+            reason: `unexpected error: ${error instanceof Error ? error.name : 'a non-Error value'} (its message may hold item data; see the cause)`,
+            cause: error,
+          };
     return {
       index,
       sequenceNumber,

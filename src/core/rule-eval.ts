@@ -35,7 +35,7 @@ class MissingFromViewError extends Error {
 function watch(item: Item, keysOnly: boolean, missing: Set<string>, reads?: { undefinedInData: boolean }): Item {
   return new Proxy(item, {
     get(target, property, receiver) {
-      if (typeof property === 'string' && !Object.prototype.hasOwnProperty.call(target, property)) {
+      if (typeof property === 'string' && !Object.hasOwn(target, property)) {
         if (keysOnly && property !== 'toJSON' && property !== 'then') throw new MissingFromViewError(property);
         missing.add(property);
       }
@@ -114,7 +114,7 @@ function project(image: Image, attributes: readonly string[] | undefined): Image
   for (const name of attributes) {
     const plain = image.item[name];
     const av = image.raw[name];
-    if (Object.prototype.hasOwnProperty.call(image.raw, name) && av !== undefined) {
+    if (Object.hasOwn(image.raw, name) && av !== undefined) {
       defineAttribute(item, name, plain);
       defineAttribute(raw, name, av);
     }
@@ -127,11 +127,10 @@ export function encodeValue(compiled: CompiledRule, side: Side): string {
   const { rule, codec } = compiled;
   const projected = project(side.image, rule.attributes);
   const transformed = rule.value !== undefined;
-  const value = rule.value
-    ? callRule(() => rule.value?.(projected.item, side.context), 'value', side, undefined)
-    : projected.item;
+  const value = rule.value ? callRule(() => rule.value?.(projected.item, side.context), 'value', side, undefined) : projected.item;
   // An async value() would otherwise be cached as the JSON of a Promise: "{}".
-  if (typeof (value as { then?: unknown } | null | undefined)?.then === 'function') fail('value returned a Promise; value functions must be synchronous', 'value');
+  if (typeof (value as { then?: unknown } | null | undefined)?.then === 'function')
+    fail('value returned a Promise; value functions must be synchronous', 'value');
   let encoded: unknown;
   try {
     encoded = codec.encode(value, { image: projected.raw, transformed });
@@ -140,7 +139,10 @@ export function encodeValue(compiled: CompiledRule, side: Side): string {
   }
   // JSON.stringify returns undefined for undefined, functions and symbols: never store that.
   if (typeof encoded !== 'string') {
-    fail(`codec ${codec.name} produced ${typeof encoded}, not a string; value() must return something the codec can encode (not undefined, a function or a symbol)`, 'codec');
+    fail(
+      `codec ${codec.name} produced ${typeof encoded}, not a string; value() must return something the codec can encode (not undefined, a function or a symbol)`,
+      'codec',
+    );
   }
   return encoded;
 }

@@ -80,7 +80,9 @@ export function strictOptionIssues(
     for (const key of issue.keys) {
       if (issue.path.length === 0 && handledElsewhere.has(key)) continue;
       const near = issue.path.length === 0 ? nearestName(key, known) : undefined;
-      issues.push(`${formatPath(factory, [...issue.path, key])}: unknown option${near === undefined ? `; known options: ${known.join(', ')}` : `; did you mean ${near}?`}`);
+      issues.push(
+        `${formatPath(factory, [...issue.path, key])}: unknown option${near === undefined ? `; known options: ${known.join(', ')}` : `; did you mean ${near}?`}`,
+      );
     }
   }
   return { issues, cause: result.error };

@@ -13,14 +13,7 @@
  */
 import { DdbCacheSyncError } from '../errors.js';
 import { describeKey } from './key-hash.js';
-import {
-  deleteVersionedTransition,
-  fillTransition,
-  leaseTransition,
-  setVersionedTransition,
-  decodeEnvelope,
-  type Transition,
-} from './versioned.js';
+import { deleteVersionedTransition, fillTransition, leaseTransition, setVersionedTransition, decodeEnvelope, type Transition } from './versioned.js';
 
 /** An entry read with its compare-and-swap token. */
 export interface CasEntry {

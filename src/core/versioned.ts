@@ -230,6 +230,10 @@ export function fillTransition(
   }
   return {
     filled: true,
-    transition: { action: 'store', stored: valueEnvelope(maxVersion(entry.floor, version), value), ttlMs: ttlSeconds === undefined ? undefined : ttlSeconds * 1000 },
+    transition: {
+      action: 'store',
+      stored: valueEnvelope(maxVersion(entry.floor, version), value),
+      ttlMs: ttlSeconds === undefined ? undefined : ttlSeconds * 1000,
+    },
   };
 }

@@ -54,10 +54,7 @@ export interface StreamHandlerConfig {
 const fn = (what: string) => z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', { error: `must be a function (${what})` });
 
 const codecSchema = z.union(
-  [
-    z.enum(['json', 'dynamodb']),
-    z.object({ name: z.string(), encode: fn('value, source => string'), decode: fn('string => value') }),
-  ],
+  [z.enum(['json', 'dynamodb']), z.object({ name: z.string(), encode: fn('value, source => string'), decode: fn('string => value') })],
   { error: "must be 'json', 'dynamodb' or a codec { name, encode, decode }" },
 );
 
@@ -66,9 +63,7 @@ const ttlDeletesSchema = z.enum(['apply', 'ignore'], { error: "must be 'apply' o
 const ruleSchema = z.strictObject(
   {
     name: z.optional(z.string({ error: 'must be a string' }).check(z.minLength(1, { error: 'must not be empty' }))),
-    table: z.optional(
-      z.union([z.string().check(z.minLength(1)), z.instanceof(RegExp)], { error: 'must be a table name or a RegExp' }),
-    ),
+    table: z.optional(z.union([z.string().check(z.minLength(1)), z.instanceof(RegExp)], { error: 'must be a table name or a RegExp' })),
     when: z.optional(fn('item => boolean')),
     // Which of key and tags a rule needs depends on its strategy: checked with the strategy.
     key: z.optional(fn('item => string | string[]')),
@@ -96,7 +91,9 @@ const ruleSchema = z.strictObject(
         .check(z.int({ error: 'must be a whole number of seconds' }), z.positive({ error: 'must be positive; omit it for no expiry' })),
     ),
     attributes: z.optional(
-      z.array(z.string().check(z.minLength(1)), { error: 'must be an array of attribute names' }).check(z.minLength(1, { error: 'must name at least one attribute' })),
+      z
+        .array(z.string().check(z.minLength(1)), { error: 'must be an array of attribute names' })
+        .check(z.minLength(1, { error: 'must name at least one attribute' })),
     ),
     value: z.optional(fn('item => value to cache')),
     codec: z.optional(codecSchema),
@@ -119,12 +116,18 @@ const configSchema = z.strictObject(
     onInvalidRecord: z.optional(z.enum(['fail', 'skip'], { error: "must be 'fail' or 'skip'" })),
     ttlDeletes: z.optional(ttlDeletesSchema),
     logger: z.optional(
-      z.union([
-        z.literal(false),
-        z.custom<Logger>(
-          (v) => typeof v === 'object' && v !== null && ['debug', 'info', 'warn', 'error'].every((m) => typeof (v as unknown as Record<string, unknown>)[m] === 'function'),
-        ),
-      ], { error: 'must be false or a logger with debug, info, warn and error methods' }),
+      z.union(
+        [
+          z.literal(false),
+          z.custom<Logger>(
+            (v) =>
+              typeof v === 'object' &&
+              v !== null &&
+              ['debug', 'info', 'warn', 'error'].every((m) => typeof (v as unknown as Record<string, unknown>)[m] === 'function'),
+          ),
+        ],
+        { error: 'must be false or a logger with debug, info, warn and error methods' },
+      ),
     ),
     metrics: z.optional(
       z.union(
@@ -139,7 +142,11 @@ const configSchema = z.strictObject(
       ),
     ),
     debugLogItemContents: z.optional(z.boolean({ error: 'must be true or false' })),
-    maxKeysPerRecord: z.optional(z.number({ error: 'must be a positive integer' }).check(z.int({ error: 'must be a positive integer' }), z.positive({ error: 'must be a positive integer' }))),
+    maxKeysPerRecord: z.optional(
+      z
+        .number({ error: 'must be a positive integer' })
+        .check(z.int({ error: 'must be a positive integer' }), z.positive({ error: 'must be a positive integer' })),
+    ),
   },
   { error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : 'config must be an object { adapter, rules, ... }') },
 );

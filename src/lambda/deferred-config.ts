@@ -34,11 +34,14 @@ export function deferUntilConfigured<TEvent, TResult>(
       ready = undefined;
       // Logged apart from cache failures: retrying will not help until the config or what it
       // reads (a secret, an environment variable) is fixed.
-      logger.error('configuration error: the handler could not be set up; failing this invocation so Lambda retries the batch, and setting up again on the next one', {
-        configError: true,
-        invalidConfig: error instanceof ConfigError,
-        error: describeError(error),
-      });
+      logger.error(
+        'configuration error: the handler could not be set up; failing this invocation so Lambda retries the batch, and setting up again on the next one',
+        {
+          configError: true,
+          invalidConfig: error instanceof ConfigError,
+          error: describeError(error),
+        },
+      );
       throw error;
     });
     const handle = await ready;

@@ -98,7 +98,14 @@ export function createStreamProcessor(config: StreamHandlerConfig): StreamProces
 /** The processor behind every source. @internal */
 export function buildProcessor(config: StreamHandlerConfig, decoder: RecordDecoder): StreamProcessor {
   const { traits } = decoder.changes;
-  const { adapter, rules, onInvalidRecord = 'fail', ttlDeletes = 'apply', debugLogItemContents = false, maxKeysPerRecord } = validateConfig(config, { source: traits.source });
+  const {
+    adapter,
+    rules,
+    onInvalidRecord = 'fail',
+    ttlDeletes = 'apply',
+    debugLogItemContents = false,
+    maxKeysPerRecord,
+  } = validateConfig(config, { source: traits.source });
   const compiled = compileRules(rules);
   const logger = config.logger === false ? silentLogger : (config.logger ?? createJsonLogger());
   const metricsOptions = config.metrics === false ? undefined : (config.metrics ?? {});
@@ -150,7 +157,11 @@ export function buildProcessor(config: StreamHandlerConfig, decoder: RecordDecod
       return commands.map((_, i) => results[i] ?? { ok: false, error });
     } catch (cause) {
       // An adapter that rejects has applied an unknown subset: count every command as failed.
-      const error = new CacheUnavailableError(`adapter ${adapter.name} failed the batch: ${cause instanceof Error ? cause.message : String(cause)}`, { adapter: adapter.name }, { cause });
+      const error = new CacheUnavailableError(
+        `adapter ${adapter.name} failed the batch: ${cause instanceof Error ? cause.message : String(cause)}`,
+        { adapter: adapter.name },
+        { cause },
+      );
       return commands.map(() => ({ ok: false, error }));
     }
   }

@@ -80,10 +80,12 @@ export function describeError(error: unknown): Record<string, unknown> {
  */
 export function createJsonLogger(write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): Logger {
   const threshold = levelFromEnv();
-  const log = (level: Level) => (message: string, ...extra: Record<string, unknown>[]) => {
-    if (LEVELS[level] < threshold) return;
-    write(JSON.stringify(Object.assign({ level, message, timestamp: new Date().toISOString(), service: 'ddb-cache-sync' }, ...extra)));
-  };
+  const log =
+    (level: Level) =>
+    (message: string, ...extra: Record<string, unknown>[]) => {
+      if (LEVELS[level] < threshold) return;
+      write(JSON.stringify(Object.assign({ level, message, timestamp: new Date().toISOString(), service: 'ddb-cache-sync' }, ...extra)));
+    };
   return { debug: log('DEBUG'), info: log('INFO'), warn: log('WARN'), error: log('ERROR') };
 }
 

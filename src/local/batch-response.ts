@@ -48,8 +48,7 @@ export function interpretBatchResponse(batch: readonly DynamoDBRecord[], respons
   let checkpoint: number | undefined;
   let itemIdentifier = '';
   for (const failure of failures) {
-    const id: unknown =
-      typeof failure === 'object' && failure !== null ? (failure as { itemIdentifier?: unknown }).itemIdentifier : undefined;
+    const id: unknown = typeof failure === 'object' && failure !== null ? (failure as { itemIdentifier?: unknown }).itemIdentifier : undefined;
     if (typeof id !== 'string' || id === '') {
       return {
         kind: 'failure',

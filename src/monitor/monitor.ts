@@ -77,7 +77,14 @@ interface Target {
  * the single source of truth for encodings.
  */
 function twinOf(compiled: CompiledRule): CompiledRule {
-  const rule: Rule = { ...(compiled.rule as KeyRule), strategy: 'write-through', version: undefined, writes: undefined, tombstoneTtlSeconds: undefined, ttlSeconds: undefined };
+  const rule: Rule = {
+    ...(compiled.rule as KeyRule),
+    strategy: 'write-through',
+    version: undefined,
+    writes: undefined,
+    tombstoneTtlSeconds: undefined,
+    ttlSeconds: undefined,
+  };
   const [twin] = compileRules([rule]);
   return { ...(twin as CompiledRule), name: compiled.name };
 }
@@ -110,7 +117,17 @@ async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => 
 }
 
 function emptyMetrics(records: number): MonitorMetrics {
-  return { Records: records, SampledRecords: 0, CheckedKeys: 0, StaleKeys: 0, UncheckedKeys: 0, RepairedKeys: 0, InvalidRecords: 0, StreamLagMs: undefined, StaleAgeMs: undefined };
+  return {
+    Records: records,
+    SampledRecords: 0,
+    CheckedKeys: 0,
+    StaleKeys: 0,
+    UncheckedKeys: 0,
+    RepairedKeys: 0,
+    InvalidRecords: 0,
+    StreamLagMs: undefined,
+    StaleAgeMs: undefined,
+  };
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -211,9 +228,17 @@ export function createConsistencyMonitor(options: ConsistencyMonitorOptions): Co
         ? { kind: 'delete-versioned', key: target.key, version, tombstoneTtlSeconds: target.compiled.rule.tombstoneTtlSeconds ?? DEFAULT_TOMBSTONE_TTL_SECONDS }
         : { kind: 'delete', key: target.key };
     try {
-      const [result] = supportsVersioned(adapter) ? await adapter.execute([command]) : command.kind === 'delete' ? await adapter.execute([command]) : [undefined];
+      const [result] = supportsVersioned(adapter)
+        ? await adapter.execute([command])
+        : command.kind === 'delete'
+          ? await adapter.execute([command])
+          : [undefined];
       if (result?.ok) return true;
-      logger.warn('monitor: repair of a stale key failed', { rule: target.compiled.name, keyHash: keyHash(target.key), error: describeError(result?.ok === false ? result.error : undefined) });
+      logger.warn('monitor: repair of a stale key failed', {
+        rule: target.compiled.name,
+        keyHash: keyHash(target.key),
+        error: describeError(result?.ok === false ? result.error : undefined),
+      });
     } catch (error) {
       logger.warn('monitor: repair of a stale key failed', { rule: target.compiled.name, keyHash: keyHash(target.key), error: describeError(error) });
     }
@@ -241,7 +266,10 @@ export function createConsistencyMonitor(options: ConsistencyMonitorOptions): Co
     const remaining = context?.getRemainingTimeInMillis();
     if (remaining !== undefined && wait > 0 && wait + 1_000 > remaining) {
       // Checking before the grace would report the handler's normal lag as staleness.
-      logger.warn('monitor: the grace outlasts the invocation; keys left unchecked (raise the function timeout above graceMs)', { waitMs: wait, remainingMs: remaining });
+      logger.warn('monitor: the grace outlasts the invocation; keys left unchecked (raise the function timeout above graceMs)', {
+        waitMs: wait,
+        remainingMs: remaining,
+      });
       metrics.UncheckedKeys = targets.length;
     } else {
       if (wait > 0) {
@@ -257,7 +285,11 @@ export function createConsistencyMonitor(options: ConsistencyMonitorOptions): Co
           else metrics.CheckedKeys++;
         } catch (error) {
           metrics.UncheckedKeys++;
-          logger.warn('monitor: key left unchecked (a cache or table read failed)', { rule: target.compiled.name, keyHash: keyHash(target.key), error: describeError(error) });
+          logger.warn('monitor: key left unchecked (a cache or table read failed)', {
+            rule: target.compiled.name,
+            keyHash: keyHash(target.key),
+            error: describeError(error),
+          });
         }
       });
       if (suspects.length > 0 && monitor.confirmMs > 0) await sleep(monitor.confirmMs);
@@ -274,12 +306,23 @@ export function createConsistencyMonitor(options: ConsistencyMonitorOptions): Co
           if (ageMs !== undefined) metrics.StaleAgeMs = Math.max(metrics.StaleAgeMs ?? 0, ageMs);
           const repaired = monitor.repair ? await repair(target) : false;
           if (repaired) metrics.RepairedKeys++;
-          const finding: StaleFinding = { rule: target.compiled.name, keyHash: keyHash(target.key), reason: verdict.reason, sequenceNumber: target.sequenceNumber, recordAgeMs: ageMs, repaired };
+          const finding: StaleFinding = {
+            rule: target.compiled.name,
+            keyHash: keyHash(target.key),
+            reason: verdict.reason,
+            sequenceNumber: target.sequenceNumber,
+            recordAgeMs: ageMs,
+            repaired,
+          };
           findings.push(finding);
           logger.error('monitor: stale cache key', { ...finding });
         } catch (error) {
           metrics.UncheckedKeys++;
-          logger.warn('monitor: key left unchecked (a cache or table read failed)', { rule: target.compiled.name, keyHash: keyHash(target.key), error: describeError(error) });
+          logger.warn('monitor: key left unchecked (a cache or table read failed)', {
+            rule: target.compiled.name,
+            keyHash: keyHash(target.key),
+            error: describeError(error),
+          });
         }
       });
     }

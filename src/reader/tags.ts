@@ -16,8 +16,7 @@ const tagsSchema = z.optional(
     error: 'must be an array of non-empty strings (tag names)',
   }),
 );
-const seconds = (hint: string) =>
-  z.optional(z.number({ error: 'must be a number of seconds' }).check(z.positive({ error: `must be positive${hint}` })));
+const seconds = (hint: string) => z.optional(z.number({ error: 'must be a number of seconds' }).check(z.positive({ error: `must be positive${hint}` })));
 
 const getSchema = z.strictObject({ tags: tagsSchema });
 const loadSchema = z.strictObject({
@@ -32,7 +31,8 @@ export function checkCallOptions(call: 'get' | 'getOrLoad', options: unknown): v
   if (options === undefined) return;
   const { issues, cause } = strictOptionIssues(call, call === 'get' ? getSchema : loadSchema, options);
   const { tags, versionOf } = (typeof options === 'object' && options !== null ? options : {}) as { tags?: unknown; versionOf?: unknown };
-  if (tags !== undefined && versionOf !== undefined) issues.push(`${call}.versionOf: cannot be combined with tags (an entry of many items has no single version)`);
+  if (tags !== undefined && versionOf !== undefined)
+    issues.push(`${call}.versionOf: cannot be combined with tags (an entry of many items has no single version)`);
   if (issues.length > 0) throw new ConfigError(issues, { cause });
 }
 
@@ -66,11 +66,15 @@ export async function ensureTags(adapter: CacheAdapter, key: string, tags: reado
   if (missing.length > 0) {
     // A missing state may have been a bump that was evicted at once: count creation as a change
     // so the hold-off covers it too.
-    const created = missing.map(({ tag, i }) => ({ i, command: { kind: 'set' as const, key: tagKey(tag), value: newTagState(Date.now()), ttlSeconds: tagTtlSeconds } }));
+    const created = missing.map(({ tag, i }) => ({
+      i,
+      command: { kind: 'set' as const, key: tagKey(tag), value: newTagState(Date.now()), ttlSeconds: tagTtlSeconds },
+    }));
     const results = await adapter.execute(created.map(({ command }) => command));
     created.forEach(({ i, command }, j) => {
       const result = results[j];
-      if (result?.ok !== true) throw result?.ok === false ? result.error : new Error(`the cache did not answer the set of tag state ${JSON.stringify(command.key)}`);
+      if (result?.ok !== true)
+        throw result?.ok === false ? result.error : new Error(`the cache did not answer the set of tag state ${JSON.stringify(command.key)}`);
       states[i] = command.value;
     });
   }

@@ -49,7 +49,7 @@ export function projectItem(item: SdkItem, names: readonly string[] | undefined)
   if (names === undefined) return item;
   const out: SdkItem = {};
   for (const name of names) {
-    const av = Object.prototype.hasOwnProperty.call(item, name) ? item[name] : undefined;
+    const av = Object.hasOwn(item, name) ? item[name] : undefined;
     if (av !== undefined) Object.defineProperty(out, name, { value: av, enumerable: true, writable: true, configurable: true });
   }
   return out;

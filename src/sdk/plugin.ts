@@ -53,7 +53,11 @@ const optionsSchema = z.strictObject({
   leaseTtlMs: z.optional(z.unknown()),
   waitMs: z.optional(z.unknown()),
   metrics: z.optional(z.unknown()),
-  logger: z.optional(z.union([z.literal(false), z.custom<Logger>((v) => typeof v === 'object' && v !== null && isFunction((v as Logger).warn))], { error: 'must be false or a logger with a warn method' })),
+  logger: z.optional(
+    z.union([z.literal(false), z.custom<Logger>((v) => typeof v === 'object' && v !== null && isFunction((v as Logger).warn))], {
+      error: 'must be false or a logger with a warn method',
+    }),
+  ),
 });
 
 /** Stored values of servable rules are `dynamodb`-codec AttributeValue JSON: read them as SDK items. */
@@ -72,7 +76,7 @@ function notFoundFill(): SdkItem | undefined {
 function versionOf(compiled: CompiledRule, item: SdkItem | undefined): string | undefined {
   const source = compiled.rule.version;
   if (compiled.rule.strategy !== 'versioned' || typeof source !== 'object' || item === undefined) return undefined;
-  const av = Object.prototype.hasOwnProperty.call(item, source.attribute) ? item[source.attribute] : undefined;
+  const av = Object.hasOwn(item, source.attribute) ? item[source.attribute] : undefined;
   return av?.N ?? av?.S;
 }
 
@@ -125,7 +129,10 @@ export function createReadThroughPlugin(options: ReadThroughOptions): ReadThroug
     onCacheError: (error, operation) => {
       if (operation !== 'fill') counters.ReadFallbacks++;
       // The error's name only: adapter messages can quote keys, and keys can hold item data.
-      logger?.warn('read-through: the cache failed; the read was served by the table', { operation, error: error instanceof Error ? error.name : typeof error });
+      logger?.warn('read-through: the cache failed; the read was served by the table', {
+        operation,
+        error: error instanceof Error ? error.name : typeof error,
+      });
     },
   });
 
@@ -146,7 +153,12 @@ export function createReadThroughPlugin(options: ReadThroughOptions): ReadThroug
   type Args = InitializeHandlerArguments<ServiceInputTypes>;
   type Out = InitializeHandlerOutput<ServiceOutputTypes>;
 
-  async function serve(read: CoveredRead, args: Args, input: GetItemCommandInput, next: InitializeHandler<ServiceInputTypes, ServiceOutputTypes>): Promise<Out> {
+  async function serve(
+    read: CoveredRead,
+    args: Args,
+    input: GetItemCommandInput,
+    next: InitializeHandler<ServiceInputTypes, ServiceOutputTypes>,
+  ): Promise<Out> {
     let loaded: Out | undefined;
     let tableFailed = false;
     let full: SdkItem | undefined;
@@ -173,7 +185,10 @@ export function createReadThroughPlugin(options: ReadThroughOptions): ReadThroug
       if (tableFailed || loaded !== undefined) throw error;
       // Anything else is the cache's fault (a stored value that does not decode): never the caller's.
       counters.ReadFallbacks++;
-      logger?.warn('read-through: the cache failed; the read was served by the table', { operation: 'get', error: error instanceof Error ? error.name : typeof error });
+      logger?.warn('read-through: the cache failed; the read was served by the table', {
+        operation: 'get',
+        error: error instanceof Error ? error.name : typeof error,
+      });
       loaded = await next(args);
       counters.ReadMisses++;
       return loaded;

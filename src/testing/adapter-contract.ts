@@ -105,7 +105,10 @@ export function adapterContract(vitest: ContractTestApi, makeHarness: () => Prom
     expect(results.every((r) => r.ok)).toBe(true);
     expect(await h.adapter.get(key)).toBe('last');
 
-    await h.adapter.execute([{ kind: 'set', key, value: 'x' }, { kind: 'delete', key }]);
+    await h.adapter.execute([
+      { kind: 'set', key, value: 'x' },
+      { kind: 'delete', key },
+    ]);
     expect(await h.adapter.get(key)).toBeUndefined();
   });
 
@@ -163,9 +166,7 @@ export function adapterContract(vitest: ContractTestApi, makeHarness: () => Prom
     const commands: CacheCommand[] = [];
     for (let i = 0; i < 10_000; i++) {
       commands.push(
-        i % 10 === 9
-          ? { kind: 'delete', key: `${prefix}:${i - 1}` }
-          : { kind: 'set', key: `${prefix}:${i}`, value: `value-${i}`, ttlSeconds: 600 },
+        i % 10 === 9 ? { kind: 'delete', key: `${prefix}:${i - 1}` } : { kind: 'set', key: `${prefix}:${i}`, value: `value-${i}`, ttlSeconds: 600 },
       );
     }
     const results = await h.adapter.execute(commands);
@@ -183,11 +184,7 @@ export function adapterContract(vitest: ContractTestApi, makeHarness: () => Prom
     }
     const before = k('before');
     const after = k('after');
-    const results = await h.adapter.execute([
-      { kind: 'set', key: before, value: 'b' },
-      h.refusedCommand,
-      { kind: 'set', key: after, value: 'a' },
-    ]);
+    const results = await h.adapter.execute([{ kind: 'set', key: before, value: 'b' }, h.refusedCommand, { kind: 'set', key: after, value: 'a' }]);
     expect(results[0]).toEqual({ ok: true });
     expect(results[1]?.ok).toBe(false);
     expect(results[1] && !results[1].ok && results[1].error).toBeInstanceOf(Error);

@@ -6,7 +6,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { parse, YAMLMap, YAMLSeq, type CollectionTag, type ScalarTag } from 'yaml';
+import { parse, YAMLMap, type YAMLSeq, type CollectionTag, type ScalarTag } from 'yaml';
 
 /** Short tag name -> long form key. `!GetAtt` and `!Ref` are handled specially. */
 const FUNCTIONS: Record<string, string> = {

@@ -2,13 +2,7 @@
  * DynamoDB Local for integration tests: one in-memory server on a free loopback port, SDK
  * clients with dummy credentials, and a table factory. Stop it in afterAll.
  */
-import {
-  CreateTableCommand,
-  DynamoDBClient,
-  type AttributeDefinition,
-  type KeySchemaElement,
-  type StreamViewType,
-} from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, type AttributeDefinition, type KeySchemaElement, type StreamViewType } from '@aws-sdk/client-dynamodb';
 import { localClientConfig, startDynamoDbLocal, type DynamoDbLocal } from '../../src/local/dynamodb-local.js';
 
 export interface DynamoDbLocalHarness {

@@ -66,7 +66,11 @@ export function faultyAdapter(inner: CacheAdapter, plan: FaultPlan = NO_FAULTS):
   const calls: Seen[][] = [];
   const late: AnyCacheCommand[] = [];
   const applyOne = async (command: AnyCacheCommand): Promise<void> => {
-    const [result] = supportsVersioned(inner) ? await inner.execute([command]) : command.kind === 'set' || command.kind === 'delete' ? await inner.execute([command]) : [];
+    const [result] = supportsVersioned(inner)
+      ? await inner.execute([command])
+      : command.kind === 'set' || command.kind === 'delete'
+        ? await inner.execute([command])
+        : [];
     if (!result?.ok) throw new Error('inner adapter failed');
   };
   const double: FaultyAdapter = {

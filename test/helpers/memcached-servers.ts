@@ -192,9 +192,7 @@ export async function startMemcachedPool(n: number, options: MemcachedOptions = 
 }
 
 /** Start one memcached process. */
-export async function startMemcached(
-  options: MemcachedOptions = {},
-): Promise<MemcachedPool & { readonly node: MemcachedNode }> {
+export async function startMemcached(options: MemcachedOptions = {}): Promise<MemcachedPool & { readonly node: MemcachedNode }> {
   const pool = await startMemcachedPool(1, options);
   const [node] = pool.nodes;
   if (node === undefined) throw new Error('startMemcachedPool(1) returned no node');
@@ -205,18 +203,11 @@ export async function startMemcached(
  * Send one text-protocol command line and return the reply up to the first line that ends it
  * (`END`, `EN`, `HD`, `VA` + data, `OK`, `ERROR`, ...).
  */
-export function textCommand(
-  address: string,
-  line: string,
-  options: { readonly tls?: { readonly ca: string } } = {},
-): Promise<string> {
+export function textCommand(address: string, line: string, options: { readonly tls?: { readonly ca: string } } = {}): Promise<string> {
   const [host = HOST, portText = '11211'] = address.split(':');
   const port = Number(portText);
   return new Promise((resolve, reject) => {
-    const socket: Socket =
-      options.tls === undefined
-        ? connect({ host, port })
-        : tlsConnect({ host, port, ca: options.tls.ca, servername: 'localhost' });
+    const socket: Socket = options.tls === undefined ? connect({ host, port }) : tlsConnect({ host, port, ca: options.tls.ca, servername: 'localhost' });
     let reply = '';
     const timer = setTimeout(() => {
       socket.destroy();
@@ -242,11 +233,7 @@ export function textCommand(
  * Seconds left before `key` (already mapped with `memcachedKey`) expires on the server at
  * `address`, read with the meta protocol (`mg <key> t`). `undefined` for no expiry or no key.
  */
-export async function memcachedTtl(
-  address: string,
-  key: string,
-  options: { readonly tls?: { readonly ca: string } } = {},
-): Promise<number | undefined> {
+export async function memcachedTtl(address: string, key: string, options: { readonly tls?: { readonly ca: string } } = {}): Promise<number | undefined> {
   const reply = await textCommand(address, `mg ${key} t`, options);
   if (reply.startsWith('EN')) return undefined;
   const match = /^HD t(-?\d+)/.exec(reply);

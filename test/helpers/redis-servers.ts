@@ -218,9 +218,18 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     const args = baseArgs(dir);
     if (tls) {
       args.push(
-        '--port', '0', '--tls-port', String(port),
-        '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--tls-ca-cert-file', tls.caFile,
-        '--tls-auth-clients', 'no',
+        '--port',
+        '0',
+        '--tls-port',
+        String(port),
+        '--tls-cert-file',
+        tls.certFile,
+        '--tls-key-file',
+        tls.keyFile,
+        '--tls-ca-cert-file',
+        tls.caFile,
+        '--tls-auth-clients',
+        'no',
       );
     } else {
       args.push('--port', String(port));
@@ -299,9 +308,7 @@ export async function startRedisCluster(options: { nodes?: number } = {}): Promi
   const ports: number[] = [];
   const taken = new Set<number>();
   const stopAll = async () => {
-    await Promise.all(
-      ports.map((port) => redisCli({ port }, ['SHUTDOWN', 'NOSAVE']).catch(() => undefined)),
-    );
+    await Promise.all(ports.map((port) => redisCli({ port }, ['SHUTDOWN', 'NOSAVE']).catch(() => undefined)));
     await Promise.all(servers.map((server) => terminate(server)));
   };
   try {
@@ -311,20 +318,24 @@ export async function startRedisCluster(options: { nodes?: number } = {}): Promi
       taken.add(port).add(port + 10_000);
       const dir = await mkdtemp(join(tmpdir(), 'ddb-cache-sync-redis-cluster-'));
       const args = [
-        ...baseArgs(dir), '--port', String(port),
-        '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'),
-        '--cluster-node-timeout', '5000',
+        ...baseArgs(dir),
+        '--port',
+        String(port),
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        join(dir, 'nodes.conf'),
+        '--cluster-node-timeout',
+        '5000',
       ];
       const server = spawnRedis(args, dir);
       servers.push(server);
       ports.push(port);
     }
     await Promise.all(servers.map((server, i) => waitForPong(server, { port: ports[i] ?? 0 })));
-    await execFileAsync(
-      'redis-cli',
-      ['--cluster', 'create', ...ports.map((port) => `${HOST}:${port}`), '--cluster-replicas', '0', '--cluster-yes'],
-      { timeout: 60_000 },
-    );
+    await execFileAsync('redis-cli', ['--cluster', 'create', ...ports.map((port) => `${HOST}:${port}`), '--cluster-replicas', '0', '--cluster-yes'], {
+      timeout: 60_000,
+    });
     await waitForClusterOk(ports);
   } catch (error) {
     await stopAll();
@@ -353,9 +364,7 @@ export async function startRedisCluster(options: { nodes?: number } = {}): Promi
     const fromPort = await ownerOf(slot);
     let moved = 0;
     for (;;) {
-      const keys = (await cli(fromPort, 'CLUSTER', 'GETKEYSINSLOT', String(slot), String(perStep)))
-        .split('\n')
-        .filter((key) => key !== '');
+      const keys = (await cli(fromPort, 'CLUSTER', 'GETKEYSINSLOT', String(slot), String(perStep))).split('\n').filter((key) => key !== '');
       if (keys.length === 0) return moved;
       const reply = await cli(fromPort, 'MIGRATE', HOST, String(toPort), '', '0', '5000', 'KEYS', ...keys);
       if (!reply.includes('OK')) throw new Error(`MIGRATE failed: ${reply}`);
@@ -414,10 +423,7 @@ async function waitForClusterOk(ports: readonly number[], agree?: (clusterNodes:
       }),
     );
     const ok = views.every(
-      ({ info, nodes }) =>
-        info.includes('cluster_state:ok') &&
-        info.includes('cluster_slots_assigned:16384') &&
-        (agree === undefined || agree(nodes)),
+      ({ info, nodes }) => info.includes('cluster_state:ok') && info.includes('cluster_slots_assigned:16384') && (agree === undefined || agree(nodes)),
     );
     if (ok) return;
     last = views.map((view) => view.info.split('\n').slice(0, 3).join(' ')).join(' | ');

@@ -35,10 +35,7 @@ export async function createTestCertificates(commonName = 'ddb-cache-sync test C
   const dir = await mkdtemp(join(tmpdir(), 'ddb-cache-sync-tls-'));
   try {
     const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-    await openssl(
-      ['req', '-x509', '-new', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', `/CN=${commonName}`],
-      dir,
-    );
+    await openssl(['req', '-x509', '-new', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', `/CN=${commonName}`], dir);
     await openssl(['req', '-new', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1'], dir);
     await writeFile(
       join(dir, 'server.ext'),
@@ -52,8 +49,21 @@ export async function createTestCertificates(commonName = 'ddb-cache-sync test C
     );
     await openssl(
       [
-        'x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
-        '-out', 'server.crt', '-days', '2', '-extfile', 'server.ext',
+        'x509',
+        '-req',
+        '-in',
+        'server.csr',
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-out',
+        'server.crt',
+        '-days',
+        '2',
+        '-extfile',
+        'server.ext',
       ],
       dir,
     );

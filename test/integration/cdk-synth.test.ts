@@ -126,7 +126,14 @@ describe('the package root and the adapters', () => {
     const { cdk: _cdk, ...entry } = all;
     const out = join(ROOT, '.tmp', 'cdk-tsup');
     // The package's own tsup.config.ts without types (dts changes nothing in the JavaScript compared here).
-    const options = (outDir: string, entries: Record<string, string>): Options => ({ ...(tsupConfig as Options), entry: entries, outDir, dts: false, silent: true, config: false });
+    const options = (outDir: string, entries: Record<string, string>): Options => ({
+      ...(tsupConfig as Options),
+      entry: entries,
+      outDir,
+      dts: false,
+      silent: true,
+      config: false,
+    });
     await rm(out, { recursive: true, force: true });
     await tsup(options(join(out, 'without'), entry));
     await tsup(options(join(out, 'with'), all));

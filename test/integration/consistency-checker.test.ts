@@ -59,7 +59,8 @@ describe('consistency checker', () => {
   it('shows the query-cache race without tags, and the GSI race without a hold-off; tags with consistent loads leave none', async () => {
     // The naive race needs a slow load to straddle an item's last change: look over a few seeds.
     let naiveStale = 0;
-    for (let seed = 1; seed <= 4 && naiveStale === 0; seed++) naiveStale = (await runTagCheck({ adapter: memoryAdapter(), scenario: 'naive-query', ops: 20_000, seed })).stale;
+    for (let seed = 1; seed <= 4 && naiveStale === 0; seed++)
+      naiveStale = (await runTagCheck({ adapter: memoryAdapter(), scenario: 'naive-query', ops: 20_000, seed })).stale;
     expect(naiveStale).toBeGreaterThan(0);
     const lagged = await runTagCheck({ adapter: memoryAdapter(), scenario: 'tags-gsi-lag', ops: 20_000, seed: 3 });
     expect(lagged.stale).toBeGreaterThan(0);

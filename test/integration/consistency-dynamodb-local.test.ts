@@ -44,7 +44,7 @@ async function run(rule: Omit<Rule, 'key'>, leases: boolean, adapter: CacheAdapt
   const streamArn = await ddb.createTable({ name });
   const counters = { injectedFailures: 0 };
   let r = 42;
-  const rand = () => ((r = (Math.imul(r, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rand = () => (r = (Math.imul(r, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const handler = createStreamHandler({
     adapter: faulty(adapter, rand, 0.03, counters),
     rules: [{ ...rule, key: (i) => `${name}:${String(i['pk'])}` } as Rule],

@@ -122,7 +122,10 @@ beforeAll(() => {
   );
   diagnostics = new Map();
   try {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(OUT, 'tsconfig.json'), '--pretty', 'false'], { cwd: ROOT, encoding: 'utf8' });
+    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(OUT, 'tsconfig.json'), '--pretty', 'false'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
   } catch (error) {
     const output = String((error as { stdout?: unknown }).stdout ?? error);
     let key = '(other)';

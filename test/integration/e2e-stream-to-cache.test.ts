@@ -39,7 +39,6 @@ const rules: Rule[] = [
   },
 ];
 
-
 const PLANS = ['free', 'pro', 'team'] as const;
 
 interface Harness {
@@ -105,9 +104,7 @@ describe.each(backends)('DynamoDB Local -> stream runner -> handler -> $name cac
     cache = await start();
     const streamArn = await ddb.createTable({ name: 'App' });
     // DynamoDB Local runs Time to Live deletes within seconds, so the workload includes some.
-    await ddb.client.send(
-      new UpdateTimeToLiveCommand({ TableName: 'App', TimeToLiveSpecification: { Enabled: true, AttributeName: 'expiresAt' } }),
-    );
+    await ddb.client.send(new UpdateTimeToLiveCommand({ TableName: 'App', TimeToLiveSpecification: { Enabled: true, AttributeName: 'expiresAt' } }));
     const handler = createStreamHandler({ adapter: cache.adapter, rules, logger: false, metrics: false });
     runner = createStreamRunner({
       endpoint: ddb.endpoint,
@@ -221,9 +218,7 @@ describe.each(backends)('DynamoDB Local -> stream runner -> handler -> $name cac
     ];
     for (let i = 0; i < initial.length; i += 25) {
       const chunk = initial.slice(i, i + 25);
-      const out = await ddb.client.send(
-        new BatchWriteItemCommand({ RequestItems: { App: chunk.map((item) => ({ PutRequest: { Item: marshall(item) } })) } }),
-      );
+      const out = await ddb.client.send(new BatchWriteItemCommand({ RequestItems: { App: chunk.map((item) => ({ PutRequest: { Item: marshall(item) } })) } }));
       expect(out.UnprocessedItems?.['App'] ?? []).toEqual([]);
       for (const item of chunk) track(String(item['pk']), item);
     }
@@ -294,9 +289,7 @@ describe.each(backends)('DynamoDB Local -> stream runner -> handler -> $name cac
     // Wait for the Time to Live deletes (usually done by now).
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const left = await Promise.all(
-        expiring.map((pk) => ddb.client.send(new GetItemCommand({ TableName: 'App', Key: marshall({ pk }) }))),
-      );
+      const left = await Promise.all(expiring.map((pk) => ddb.client.send(new GetItemCommand({ TableName: 'App', Key: marshall({ pk }) }))));
       if (left.every((out) => out.Item === undefined)) break;
       if (Date.now() > deadline) throw new Error('DynamoDB Local did not run the Time to Live deletes within 60 s');
       await new Promise((resolve) => setTimeout(resolve, 250));
@@ -331,10 +324,7 @@ describe.each(backends)('DynamoDB Local -> stream runner -> handler -> $name cac
       const raw = scanned.get(pk);
       const item = raw === undefined ? undefined : unmarshall(raw);
       // user:<pk> holds the projection of a current User, else nothing.
-      const projection =
-        item?.['type'] === 'User'
-          ? Object.fromEntries(USER_ATTRIBUTES.filter((a) => a in item).map((a) => [a, item[a]]))
-          : undefined;
+      const projection = item?.['type'] === 'User' ? Object.fromEntries(USER_ATTRIBUTES.filter((a) => a in item).map((a) => [a, item[a]])) : undefined;
       await check(`user:${pk}`, sortKeys(projection), (s) => sortKeys(JSON.parse(s)));
       // order:<pk> holds the lossless image of a current Order, else nothing.
       const image = raw !== undefined && item?.['type'] === 'Order' ? toLambdaImage(raw) : undefined;
@@ -356,7 +346,9 @@ describe.each(backends)('DynamoDB Local -> stream runner -> handler -> $name cac
     // The workload really exercised what it claims to.
     expect(present).toBeGreaterThan(20);
     expect(touchedEmails.size).toBeGreaterThan(40);
-    expect([...primed.keys()].some((key) => primed.has(key) && !touchedEmails.has(key.slice('user-by-email:'.length)) && key.startsWith('user-by-email:'))).toBe(true);
+    expect(
+      [...primed.keys()].some((key) => primed.has(key) && !touchedEmails.has(key.slice('user-by-email:'.length)) && key.startsWith('user-by-email:')),
+    ).toBe(true);
     expect(runner.stats.recordsDelivered).toBeGreaterThan(150);
     expect(runner.stats.failedBatches).toBe(0);
   }, 120_000);

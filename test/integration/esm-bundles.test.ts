@@ -38,7 +38,8 @@ process.exit(0);
  * What stderr may hold: the AWS SDK's NodeVersionSupportWarning, which it emits through
  * process.emitWarning on Node versions it plans to drop, once an SDK client is created.
  */
-const SDK_NODE_WARNING = /\(node:\d+\) (?:\[\w+\] )?Warning: NodeVersionSupportWarning:[\s\S]*?More information can be found at: \S+\n(?:\(Use `node --trace-warnings[^\n]*\n)?/g;
+const SDK_NODE_WARNING =
+  /\(node:\d+\) (?:\[\w+\] )?Warning: NodeVersionSupportWarning:[\s\S]*?More information can be found at: \S+\n(?:\(Use `node --trace-warnings[^\n]*\n)?/g;
 
 interface Variant {
   readonly name: string;
@@ -164,7 +165,15 @@ export async function probe(name) {
     await writeFile(join(dir, 'entry.mjs'), PROBE);
     await writeFile(join(dir, 'needs-require.cjs'), "module.exports = require('events');");
     const out = join(dir, 'probe.mjs');
-    await build({ entryPoints: [join(dir, 'entry.mjs')], outfile: out, bundle: true, platform: 'node', format: 'esm', external: ['definitely-not-installed-peer'], logLevel: 'silent' });
+    await build({
+      entryPoints: [join(dir, 'entry.mjs')],
+      outfile: out,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      external: ['definitely-not-installed-peer'],
+      logLevel: 'silent',
+    });
     const script = `import(${JSON.stringify(out)}).then(async (m) => process.stdout.write(await m.probe(${JSON.stringify(name)})));`;
     const { stdout } = await runNode(['--input-type=module', '-e', script], process.env);
     return JSON.parse(stdout) as { name: string; missing: boolean; message: string };
@@ -187,7 +196,9 @@ export async function probe(name) {
     expect(error).toEqual({
       name: 'ClientLoadError',
       missing: true,
-      message: expect.stringContaining('needs the optional peer dependency definitely-not-installed-peer, which is not installed (npm install definitely-not-installed-peer)'),
+      message: expect.stringContaining(
+        'needs the optional peer dependency definitely-not-installed-peer, which is not installed (npm install definitely-not-installed-peer)',
+      ),
     });
   });
 });

@@ -12,7 +12,11 @@ import { readCredentials } from '../../examples/handler/index.js';
 import { freePort } from '../helpers/free-port.js';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ddb-cache-sync-cache-AbCdEf';
-const clientConfig = (endpoint: string) => ({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'example-secret-key' } });
+const clientConfig = (endpoint: string) => ({
+  endpoint,
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'example-secret-key' },
+});
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

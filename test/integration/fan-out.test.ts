@@ -24,7 +24,13 @@ const rule: Rule = {
 };
 
 async function applyFanOut(adapter: CacheAdapter, maxKeysPerRecord?: number) {
-  const processor = createStreamProcessor({ adapter, rules: [rule], logger: false, metrics: false, ...(maxKeysPerRecord === undefined ? {} : { maxKeysPerRecord }) });
+  const processor = createStreamProcessor({
+    adapter,
+    rules: [rule],
+    logger: false,
+    metrics: false,
+    ...(maxKeysPerRecord === undefined ? {} : { maxKeysPerRecord }),
+  });
   return processor.process(event(insert({ pk: 'p1', name: 'N' })));
 }
 

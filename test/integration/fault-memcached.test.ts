@@ -24,15 +24,16 @@ let reader: CacheAdapter;
 
 /** memjs picks a key's server by hash modulo the server list; proxies keep the list's order. */
 const homeOf = (key: string) => memjs.Utils.hashCode(memcachedKey(key)) % 3;
-const keysOf = (...batches: DynamoDBRecord[][]) => [...new Set(batches.flatMap((b) => planCommands(b, faultRules).flatMap((p) => p.commands.map((c) => c.key))))];
+const keysOf = (...batches: DynamoDBRecord[][]) => [
+  ...new Set(batches.flatMap((b) => planCommands(b, faultRules).flatMap((p) => p.commands.map((c) => c.key)))),
+];
 
 /** The value of every key the batches touch, read straight from the servers (not via proxies). */
 async function memcachedState(keys: readonly string[]): Promise<Map<string, string | undefined>> {
   return new Map(await Promise.all(keys.map(async (k): Promise<[string, string | undefined]> => [k, await reader.get(k)])));
 }
 const values = (model: CacheState, keys: readonly string[]) => new Map(keys.map((k) => [k, model.get(k)?.value]));
-const firstOn = (batch: DynamoDBRecord[], node: number) =>
-  planCommands(batch, faultRules).findIndex((p) => p.commands.some((c) => homeOf(c.key) === node));
+const firstOn = (batch: DynamoDBRecord[], node: number) => planCommands(batch, faultRules).findIndex((p) => p.commands.some((c) => homeOf(c.key) === node));
 
 beforeAll(async () => {
   pool = await startMemcachedPool(3);
@@ -118,7 +119,9 @@ describe('Memcached faults through the handler', () => {
     await pool.nodes[0]?.start();
     const two = userStream('mc-restart', 60, 12);
     const results = await deliverLikeLambda(processor, two);
-    console.info(`memcached restart: next invocation ${results[0]?.failedIndex === undefined ? 'succeeded' : `reported record ${String(results[0]?.failedIndex)}`}, ${results.length} attempt(s)`);
+    console.info(
+      `memcached restart: next invocation ${results[0]?.failedIndex === undefined ? 'succeeded' : `reported record ${String(results[0]?.failedIndex)}`}, ${results.length} attempt(s)`,
+    );
     expect(results.length).toBeLessThanOrEqual(2);
     // The restarted server lost what batch one wrote there: a miss is fine, a stale value is not.
     const keys = keysOf(one, two);

@@ -13,15 +13,7 @@ import { decodeEnvelope } from '../../src/core/versioned.js';
 import type { Rule } from '../../src/core/rules.js';
 import { createStreamProcessor, type ProcessResult } from '../../src/lambda/handler.js';
 import { event, insert, modify } from '../helpers/records.js';
-import {
-  type CacheState,
-  deliverLikeLambda,
-  distinctStream,
-  modelState,
-  processorFor,
-  resumeIndex,
-  userStream,
-} from '../helpers/fault-model.js';
+import { type CacheState, deliverLikeLambda, distinctStream, modelState, processorFor, resumeIndex, userStream } from '../helpers/fault-model.js';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
 import { type RedisServer, startRedis } from '../helpers/redis-servers.js';
 
@@ -127,7 +119,9 @@ describe('Redis faults through the handler', () => {
     const results = await deliverLikeLambda(processor, two);
     // What the next invocation saw is recorded for docs/reliability.md; the guarantee is that
     // retries from the reported record converge on the model.
-    console.info(`restart: next invocation ${results[0]?.failedIndex === undefined ? 'succeeded' : `reported record ${String(results[0]?.failedIndex)}`}, ${results.length} attempt(s)`);
+    console.info(
+      `restart: next invocation ${results[0]?.failedIndex === undefined ? 'succeeded' : `reported record ${String(results[0]?.failedIndex)}`}, ${results.length} attempt(s)`,
+    );
     expect(results.length).toBeLessThanOrEqual(2);
     expect(sorted(await redisState(raw))).toEqual(sorted(await modelState(two)));
   });
@@ -231,7 +225,9 @@ describe('Redis: a partition that heals after the adapter replaced its connectio
   }
 
   it('versioned rules refuse the late write: the cache keeps the newest value', async () => {
-    await lateDelivery([{ name: 'v', table: 'App', key: (i) => `user:${String(i['pk'])}`, strategy: 'versioned', version: 'sequenceNumber', ttlSeconds: 3600 }]);
+    await lateDelivery([
+      { name: 'v', table: 'App', key: (i) => `user:${String(i['pk'])}`, strategy: 'versioned', version: 'sequenceNumber', ttlSeconds: 3600 },
+    ]);
     expect(decodeEnvelope((await raw.get('user:late-1')) ?? '')).toMatchObject({ kind: 'value' });
     const envelope = decodeEnvelope((await raw.get('user:late-1')) ?? '');
     expect(envelope.kind === 'value' ? JSON.parse(envelope.payload) : undefined).toMatchObject({ name: 'B' });

@@ -73,9 +73,7 @@ describe('createStreamRunner against DynamoDB Local', () => {
   it('splits a 25-item batch write into batches of at most batchSize, in sequence order', async () => {
     const { name, streamArn } = await table();
     const batches: DynamoDBRecord[][] = [];
-    const runner = track(
-      createStreamRunner({ endpoint: ddb.endpoint, streamArn, batchSize: 10, handler: (e) => void batches.push(e.Records) }),
-    );
+    const runner = track(createStreamRunner({ endpoint: ddb.endpoint, streamArn, batchSize: 10, handler: (e) => void batches.push(e.Records) }));
     await runner.start();
     for (let start = 0; start < 25; start += 25) {
       await ddb.client.send(
@@ -242,9 +240,7 @@ describe('createStreamRunner against DynamoDB Local', () => {
     // idle wait needs a read after a full 100 ms poll pause that began after s2 was readable: ten
     // of the stopped runner's 10 ms polls, so a runner still reading would have delivered s2 too.
     const witnessed: string[] = [];
-    const witness = track(
-      createStreamRunner({ endpoint: ddb.endpoint, streamArn, handler: (e) => void witnessed.push(...pks(e.Records)) }),
-    );
+    const witness = track(createStreamRunner({ endpoint: ddb.endpoint, streamArn, handler: (e) => void witnessed.push(...pks(e.Records)) }));
     await witness.start();
     await witness.waitForIdle();
     await witness.waitForIdle();

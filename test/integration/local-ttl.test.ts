@@ -36,9 +36,7 @@ async function within(ms: number, event: Promise<void>, message: string): Promis
 describe('Time to Live deletes from DynamoDB Local', () => {
   it('arrive as REMOVE with the DynamoDB service as userIdentity', async () => {
     const streamArn = await ddb.createTable({ name: 'Sessions' });
-    await ddb.client.send(
-      new UpdateTimeToLiveCommand({ TableName: 'Sessions', TimeToLiveSpecification: { Enabled: true, AttributeName: 'expiresAt' } }),
-    );
+    await ddb.client.send(new UpdateTimeToLiveCommand({ TableName: 'Sessions', TimeToLiveSpecification: { Enabled: true, AttributeName: 'expiresAt' } }));
     const records: DynamoDBRecord[] = [];
     let removeDelivered: () => void = () => undefined;
     const removeSeen = new Promise<void>((resolve) => {
@@ -55,9 +53,7 @@ describe('Time to Live deletes from DynamoDB Local', () => {
     await runner.start();
 
     const expired = Math.floor(Date.now() / 1000) - 60;
-    await ddb.client.send(
-      new PutItemCommand({ TableName: 'Sessions', Item: { pk: { S: 's1' }, expiresAt: { N: String(expired) } } }),
-    );
+    await ddb.client.send(new PutItemCommand({ TableName: 'Sessions', Item: { pk: { S: 's1' }, expiresAt: { N: String(expired) } } }));
     await within(60_000, removeSeen, 'DynamoDB Local did not run the Time to Live delete, or the runner did not deliver it, within 60 s');
     await runner.waitForIdle();
 

@@ -3,14 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CacheAdapter, CacheCommand } from '../../src/core/commands.js';
 import { ValueTooLargeError } from '../../src/errors.js';
 import { memcachedAdapter, memcachedKey } from '../../src/adapters/memcached/index.js';
-import {
-  type MemcachedPool,
-  type MemcachedNode,
-  memcachedHas,
-  memcachedTtl,
-  startCountingProxy,
-  startMemcached,
-} from '../helpers/memcached-servers.js';
+import { type MemcachedPool, type MemcachedNode, memcachedHas, memcachedTtl, startCountingProxy, startMemcached } from '../helpers/memcached-servers.js';
 
 const DAY = 86_400;
 const quiet = { log: () => undefined };
@@ -56,7 +49,10 @@ describe('memcachedAdapter TTLs on a real server', () => {
 
   it('stores a set without TTL with no expiry at all', async () => {
     const k = key('no-ttl');
-    await adapter.execute([{ kind: 'set', key: k, value: 'v', ttlSeconds: 60 }, { kind: 'set', key: k, value: 'v2' }]);
+    await adapter.execute([
+      { kind: 'set', key: k, value: 'v', ttlSeconds: 60 },
+      { kind: 'set', key: k, value: 'v2' },
+    ]);
     expect(await memcachedHas(memcached.node.address, k)).toBe(true);
     expect(await memcachedTtl(memcached.node.address, k)).toBeUndefined();
   });

@@ -39,9 +39,7 @@ describe('createStreamHandler with memcachedAdapter', () => {
     ]);
     const handler = createStreamHandler({ adapter, rules, logger: false, metrics: false });
 
-    const response = await handler(
-      event(insert(ann), modify(ann, { ...ann, name: 'Ann B', email: `b-${ann.email}` }), insert(zoe), remove(gone)),
-    );
+    const response = await handler(event(insert(ann), modify(ann, { ...ann, name: 'Ann B', email: `b-${ann.email}` }), insert(zoe), remove(gone)));
 
     expect(response).toEqual({ batchItemFailures: [] });
     expect(JSON.parse((await adapter.get(`user:${ann.pk}`)) ?? 'null')).toMatchObject({ name: 'Ann B' });
@@ -58,9 +56,7 @@ describe('createStreamHandler with memcachedAdapter', () => {
     const down = 2;
     const users = Array.from({ length: 12 }, (_, i) => ({ pk: id(`u${i}`), type: 'User', email: `${id(`u${i}`)}@x.example`, name: `n${i}` }));
     const records = users.map((user) => insert(user));
-    const firstOnDown = users.findIndex(
-      (user) => homeOf(`user:${user.pk}`) === down || homeOf(`user-by-email:${user.email}`) === down,
-    );
+    const firstOnDown = users.findIndex((user) => homeOf(`user:${user.pk}`) === down || homeOf(`user-by-email:${user.email}`) === down);
     expect(firstOnDown).toBeGreaterThanOrEqual(0);
     const handler = createStreamHandler({ adapter, rules, logger: false, metrics: false });
 

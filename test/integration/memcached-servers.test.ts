@@ -4,13 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CacheAdapter, CacheCommand, CommandResult } from '../../src/core/commands.js';
 import { CacheCommandError, CacheUnavailableError } from '../../src/errors.js';
 import { memcachedAdapter, memcachedKey } from '../../src/adapters/memcached/index.js';
-import {
-  type MemcachedPool,
-  memcachedHas,
-  startCountingProxy,
-  startMemcached,
-  startMemcachedPool,
-} from '../helpers/memcached-servers.js';
+import { type MemcachedPool, memcachedHas, startCountingProxy, startMemcached, startMemcachedPool } from '../helpers/memcached-servers.js';
 
 const quiet = { log: () => undefined };
 let n = 0;
@@ -100,7 +94,13 @@ describe('memcachedAdapter across three servers', () => {
     const keys = Array.from({ length: 30 }, (_, i) => key(`reader-${i}`));
     await adapter.execute(keys.map((k): CacheCommand => ({ kind: 'set', key: k, value: 'v' })));
     const same = memjs.Client.create(pool.servers, { logger: quiet, retries: 1 });
-    const reversed = memjs.Client.create([...pool.nodes].reverse().map((node) => node.address).join(','), { logger: quiet, retries: 1 });
+    const reversed = memjs.Client.create(
+      [...pool.nodes]
+        .reverse()
+        .map((node) => node.address)
+        .join(','),
+      { logger: quiet, retries: 1 },
+    );
     try {
       let sameHits = 0;
       let reversedHits = 0;

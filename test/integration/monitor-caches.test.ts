@@ -84,7 +84,16 @@ describe.each(['redis', 'memcached'])('consistency monitor on %s', (name) => {
     // A late writer without the version check (a replayed old handler build) puts an older value back.
     await adapter.execute([{ kind: 'set', key: `${prefix}item-3`, value: valueEnvelope('900', JSON.stringify({ pk: 'item-3', v: 1 })) }]);
 
-    const report = await createConsistencyMonitor({ adapter, rules: [rule], load, graceMs: 0, confirmMs: 0, logger: false, metrics: false, repair: true }).check(records);
+    const report = await createConsistencyMonitor({
+      adapter,
+      rules: [rule],
+      load,
+      graceMs: 0,
+      confirmMs: 0,
+      logger: false,
+      metrics: false,
+      repair: true,
+    }).check(records);
 
     expect(report).toMatchObject({ checked: 20, stale: 1, repaired: 1 });
     expect(report.findings[0]).toMatchObject({ keyHash: keyHash(`${prefix}item-3`), reason: 'older-version' });
@@ -94,9 +103,14 @@ describe.each(['redis', 'memcached'])('consistency monitor on %s', (name) => {
 
   it('counts keys as unchecked, never stale, when the cache server is unreachable', async () => {
     const { rule, records, load } = scenario('write-through');
-    const dead = name === 'redis' ? redisAdapter({ url: 'redis://127.0.0.1:1', commandTimeoutMs: 200, connectTimeoutMs: 200 }) : memcachedAdapter({ servers: '127.0.0.1:1', timeoutMs: 200, connectTimeoutMs: 200 });
+    const dead =
+      name === 'redis'
+        ? redisAdapter({ url: 'redis://127.0.0.1:1', commandTimeoutMs: 200, connectTimeoutMs: 200 })
+        : memcachedAdapter({ servers: '127.0.0.1:1', timeoutMs: 200, connectTimeoutMs: 200 });
     try {
-      const report = await createConsistencyMonitor({ adapter: dead, rules: [rule], load, graceMs: 0, confirmMs: 0, logger: false, metrics: false }).check(records);
+      const report = await createConsistencyMonitor({ adapter: dead, rules: [rule], load, graceMs: 0, confirmMs: 0, logger: false, metrics: false }).check(
+        records,
+      );
       expect(report).toMatchObject({ checked: 0, stale: 0, unchecked: 20 });
     } finally {
       await dead.close();

@@ -13,7 +13,9 @@ const root = join(import.meta.dirname, '..', '..');
 let shipped: Set<string>;
 
 beforeAll(() => {
-  const packs = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' })) as { files: { path: string }[] }[];
+  const packs = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' })) as {
+    files: { path: string }[];
+  }[];
   shipped = new Set((packs[0]?.files ?? []).map((f) => f.path));
   if (!shipped.has('dist/index.d.ts')) throw new Error('dist/ is missing from the pack: run `npx tsup` before this test');
 }, 60_000);
@@ -54,7 +56,9 @@ const isExternal = (target: string) => /^[a-z][a-z0-9+.-]*:/i.test(target);
 
 describe('the packed package ships what it links to', () => {
   it('ships the docs, SECURITY.md and the demo rules the README and docs link to', () => {
-    expect([...shipped]).toEqual(expect.arrayContaining(['docs/deploy.md', 'docs/concepts.md', 'docs/adapters/memcached.md', 'SECURITY.md', 'examples/demo/rules.ts', 'README.md']));
+    expect([...shipped]).toEqual(
+      expect.arrayContaining(['docs/deploy.md', 'docs/concepts.md', 'docs/adapters/memcached.md', 'SECURITY.md', 'examples/demo/rules.ts', 'README.md']),
+    );
   });
 
   it('resolves every relative link in every shipped markdown file to a shipped file, and its anchor to a heading', () => {
@@ -100,7 +104,8 @@ describe('the packed package ships what it links to', () => {
 
 describe('the link checker', () => {
   it('finds inline, reference and HTML links outside code, and computes GitHub anchors', () => {
-    const md = '# Late writes: what `reset` covers\n[a](docs/x.md#y) [b]: ../b.md\n<a href="c.md">c</a>\n`[no](code.md)`\n```\n[no](fence.md)\n```\n## Late writes: what reset covers\n';
+    const md =
+      '# Late writes: what `reset` covers\n[a](docs/x.md#y) [b]: ../b.md\n<a href="c.md">c</a>\n`[no](code.md)`\n```\n[no](fence.md)\n```\n## Late writes: what reset covers\n';
     expect(markdownLinks(md)).toEqual(['docs/x.md#y', 'c.md']);
     expect(markdownLinks('[b]: ../b.md\n')).toEqual(['../b.md']);
     expect([...headingAnchors(md)]).toEqual(['late-writes-what-reset-covers', 'late-writes-what-reset-covers-1']);

@@ -20,7 +20,9 @@ function node(args: string[]): string {
 
 beforeAll(() => {
   project = mkdtempSync(join(tmpdir(), 'ddb-cache-sync-pack-'));
-  const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', project], { cwd: root, encoding: 'utf8' })) as { filename: string }[];
+  const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', project], { cwd: root, encoding: 'utf8' })) as {
+    filename: string;
+  }[];
   const tarball = join(project, packed[0]?.filename ?? '');
   const modules = join(project, 'node_modules');
   mkdirSync(join(modules, 'ddb-cache-sync'), { recursive: true });
@@ -39,9 +41,26 @@ afterAll(() => {
 
 describe('the packed package', () => {
   it('ships dist, the examples, docs-facing files, and no tests or sources', () => {
-    const files = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' })) as { files: { path: string }[] }[];
+    const files = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' })) as {
+      files: { path: string }[];
+    }[];
     const paths = (files[0]?.files ?? []).map((f) => f.path);
-    expect(paths).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/redis.js', 'dist/memcached.js', 'dist/cli.js', 'dist/adapter-kit.js', 'dist/testing.js', 'dist/testing.cjs', 'README.md', 'LICENSE', 'CHANGELOG.md']));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'dist/index.js',
+        'dist/index.cjs',
+        'dist/index.d.ts',
+        'dist/redis.js',
+        'dist/memcached.js',
+        'dist/cli.js',
+        'dist/adapter-kit.js',
+        'dist/testing.js',
+        'dist/testing.cjs',
+        'README.md',
+        'LICENSE',
+        'CHANGELOG.md',
+      ]),
+    );
     expect(paths.some((p) => p.startsWith('test/') || p.startsWith('src/'))).toBe(false);
   });
 
@@ -88,8 +107,7 @@ describe('the packed package', () => {
   });
 
   it('loads no cache client from the root entry, and no ioredis from the Memcached entry', () => {
-    const loaded = (entry: string) =>
-      JSON.parse(node(['-e', `require('${entry}'); console.log(JSON.stringify(Object.keys(require.cache)))`])) as string[];
+    const loaded = (entry: string) => JSON.parse(node(['-e', `require('${entry}'); console.log(JSON.stringify(Object.keys(require.cache)))`])) as string[];
     const fromRoot = loaded('ddb-cache-sync');
     expect(fromRoot.some((p) => /[/\\]node_modules[/\\](ioredis|memjs)[/\\]/.test(p))).toBe(false);
     const fromMemcached = loaded('ddb-cache-sync/memcached');
@@ -99,7 +117,15 @@ describe('the packed package', () => {
   it('keeps adapter-author internals out of the root entry', () => {
     const out = node(['-e', `console.log(JSON.stringify(Object.keys(require('ddb-cache-sync'))))`]);
     const rootNames = JSON.parse(out) as string[];
-    for (const name of ['ENVELOPE_MARK', 'ENVELOPE_SEPARATOR', 'setVersionedTransition', 'deleteVersionedTransition', 'leaseTransition', 'fillTransition', 'adapterContract']) {
+    for (const name of [
+      'ENVELOPE_MARK',
+      'ENVELOPE_SEPARATOR',
+      'setVersionedTransition',
+      'deleteVersionedTransition',
+      'leaseTransition',
+      'fillTransition',
+      'adapterContract',
+    ]) {
       expect(rootNames).not.toContain(name);
     }
     expect(rootNames).toEqual(expect.arrayContaining(['createStreamHandler', 'decodeEnvelope', 'planCommands', 'compileRules']));
@@ -165,7 +191,17 @@ vitest.describe('an adapter that drops deletes', () => {
     const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('VITEST') && name !== 'NODE_OPTIONS'));
     const run = spawnSync(
       process.execPath,
-      [join(project, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--root', project, '--dir', 'contract', '--reporter=json', `--outputFile=${outputFile}`, '--testTimeout=20000'],
+      [
+        join(project, 'node_modules', 'vitest', 'vitest.mjs'),
+        'run',
+        '--root',
+        project,
+        '--dir',
+        'contract',
+        '--reporter=json',
+        `--outputFile=${outputFile}`,
+        '--testTimeout=20000',
+      ],
       { cwd: project, encoding: 'utf8', env },
     );
     try {

@@ -240,7 +240,10 @@ describe('redisAdapter when cluster slots move', () => {
         // Plain writes, a delete-then-set pair, and versioned writes (Lua, resent by EVAL).
         const commands: AnyCacheCommand[] = keys.flatMap((key, i): AnyCacheCommand[] =>
           i % 4 === 0
-            ? [{ kind: 'delete', key }, { kind: 'set', key, value: `b${batches}` }]
+            ? [
+                { kind: 'delete', key },
+                { kind: 'set', key, value: `b${batches}` },
+              ]
             : i % 4 === 1
               ? [{ kind: 'set-versioned', key, value: `b${batches}`, version: String(batches) }]
               : [{ kind: 'set', key, value: `b${batches}` }],

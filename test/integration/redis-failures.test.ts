@@ -187,9 +187,7 @@ describe('redisAdapter when the server is unreachable', () => {
       await first.stop();
       expect((await adapter.execute(batch)).every((result) => !result.ok)).toBe(true);
       second = await startRedis({ port: first.port });
-      await expect
-        .poll(async () => (await adapter.execute(batch)).every((result) => result.ok), { timeout: 5_000, interval: 100 })
-        .toBe(true);
+      await expect.poll(async () => (await adapter.execute(batch)).every((result) => result.ok), { timeout: 5_000, interval: 100 }).toBe(true);
       expect((await second.cli('GET', 'user:2')).trim()).toBe('{"pk":"2"}');
     } finally {
       await adapter.close();

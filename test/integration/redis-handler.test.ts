@@ -42,9 +42,7 @@ describe('createStreamHandler with redisAdapter on a standalone server', () => {
       await raw.set(`user:${gone.pk}`, 'stale');
       const handler = createStreamHandler({ adapter, rules, logger: false, metrics: false });
 
-      const response = await handler(
-        event(insert(ann), modify(ann, { ...ann, name: 'Ann B', email: `b-${ann.email}` }), insert(zoe), remove(gone)),
-      );
+      const response = await handler(event(insert(ann), modify(ann, { ...ann, name: 'Ann B', email: `b-${ann.email}` }), insert(zoe), remove(gone)));
 
       expect(response).toEqual({ batchItemFailures: [] });
       expect(parsed(await raw.get(`user:${ann.pk}`))).toMatchObject({ name: 'Ann B' });

@@ -100,7 +100,7 @@ describe('standalone, plain and TLS', () => {
     return (await plain.cli('GET', 'stalled')).trim();
   }
 
-  it('limit: a write the server\'s kernel already accepted still applies after the reset (stalled server)', async () => {
+  it("limit: a write the server's kernel already accepted still applies after the reset (stalled server)", async () => {
     expect(await stalledServerWrite((client) => client.disconnect()), 'a normal close').toBe('late');
     expect(await stalledServerWrite((client) => abortClient(client)), 'a reset').toBe('late');
   });
@@ -169,7 +169,7 @@ describe('standalone, plain and TLS', () => {
     });
 
     if (mode === 'tls') {
-      it('tls: control: with ioredis\'s own TLS connector there is no reset, so the held write lands', async () => {
+      it("tls: control: with ioredis's own TLS connector there is no reset, so the held write lands", async () => {
         expect(await heldWrite((client) => abortClient(client))).toBe('late');
       });
     }
@@ -196,7 +196,10 @@ describe('cluster', () => {
   beforeAll(async () => {
     cluster = await startRedisCluster({ nodes: 3 });
     proxies = await Promise.all(cluster.nodes.map((node) => startFaultProxy(node)));
-    raw = new Cluster(cluster.nodes.map((node) => ({ ...node })), { lazyConnect: true });
+    raw = new Cluster(
+      cluster.nodes.map((node) => ({ ...node })),
+      { lazyConnect: true },
+    );
   });
   afterAll(async () => {
     raw?.disconnect();
@@ -212,7 +215,12 @@ describe('cluster', () => {
     expect(nodesHit.size, 'keys on every node').toBe(3);
     // The nodes announce their real ports; natMap sends the adapter to each node's proxy.
     const natMap = Object.fromEntries(cluster.nodes.map((node, i) => [`${node.host}:${node.port}`, { host: '127.0.0.1', port: proxies[i]?.port }]));
-    const adapter = redisAdapter({ url: `redis://127.0.0.1:${proxies[0]?.port}`, cluster: true, commandTimeoutMs: COMMAND_TIMEOUT_MS, clientOptions: { natMap } });
+    const adapter = redisAdapter({
+      url: `redis://127.0.0.1:${proxies[0]?.port}`,
+      cluster: true,
+      commandTimeoutMs: COMMAND_TIMEOUT_MS,
+      clientOptions: { natMap },
+    });
     try {
       await lateDelivery(adapter, proxies, count);
       for (let i = 0; i < count; i++) expect(JSON.parse((await raw.get(`user:late-${i}`)) ?? '{}')).toMatchObject({ name: 'B' });

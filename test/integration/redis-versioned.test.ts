@@ -39,7 +39,12 @@ function opsOnOneKey(): fc.Arbitrary<Op[]> {
     { weight: 1, arbitrary: token.map((t) => ({ op: 'lease' as const, token: t })) },
     {
       weight: 1,
-      arbitrary: fc.record({ op: fc.constant('fill' as const), token, value: fc.option(fc.string({ maxLength: 8 }), { nil: undefined }), version: fc.option(version, { nil: undefined }) }),
+      arbitrary: fc.record({
+        op: fc.constant('fill' as const),
+        token,
+        value: fc.option(fc.string({ maxLength: 8 }), { nil: undefined }),
+        version: fc.option(version, { nil: undefined }),
+      }),
     },
   );
   return fc.array(op, { minLength: 1, maxLength: 12 });
@@ -82,8 +87,16 @@ function differential(name: string, make: () => VersionedCacheAdapter, keyFor: (
 describe('redisAdapter versioned commands against the core transitions', () => {
   const redis = useStandaloneAndCluster();
 
-  differential('standalone', () => redisAdapter({ url: redis.server.url }), (n) => `diff:${process.pid}:${n}`);
-  differential('cluster', () => redisAdapter({ url: redis.cluster.url, cluster: true }), (n) => `diff:{${process.pid}:${n}}`);
+  differential(
+    'standalone',
+    () => redisAdapter({ url: redis.server.url }),
+    (n) => `diff:${process.pid}:${n}`,
+  );
+  differential(
+    'cluster',
+    () => redisAdapter({ url: redis.cluster.url, cluster: true }),
+    (n) => `diff:{${process.pid}:${n}}`,
+  );
 
   it('applies versioned writes on a node that lost its scripts (SCRIPT FLUSH)', async () => {
     const adapter = redisAdapter({ url: redis.server.url });

@@ -35,8 +35,22 @@ const adapters = new Map<SuiteName, CacheAdapter>();
 
 /** One table for every suite (single-table design: `user#…` and `order#…` items). */
 const rulesFor = (name: SuiteName): Rule[] => [
-  { name: 'users', table: TABLE, when: (item) => String(item['pk']).startsWith(`${name}/user#`), key: (item) => `user:${String(item['pk'])}`, strategy: 'write-through', codec: 'dynamodb' },
-  { name: 'user-summary', table: TABLE, when: (item) => String(item['pk']).startsWith(`${name}/user#`), key: (item) => `summary:${String(item['pk'])}`, strategy: 'write-through', value: (item) => item['name'] ?? null },
+  {
+    name: 'users',
+    table: TABLE,
+    when: (item) => String(item['pk']).startsWith(`${name}/user#`),
+    key: (item) => `user:${String(item['pk'])}`,
+    strategy: 'write-through',
+    codec: 'dynamodb',
+  },
+  {
+    name: 'user-summary',
+    table: TABLE,
+    when: (item) => String(item['pk']).startsWith(`${name}/user#`),
+    key: (item) => `summary:${String(item['pk'])}`,
+    strategy: 'write-through',
+    value: (item) => item['name'] ?? null,
+  },
   {
     name: 'orders',
     table: TABLE,
@@ -56,7 +70,9 @@ beforeAll(async () => {
   // One table and one runner for every suite: with several tables, a runner polling an empty
   // shard failed with TrimmedDataAccessException once another table was created or streamed
   // (DynamoDB Local), so the suites share one stream and one handler per adapter.
-  const handlers = SUITES.map((name) => createStreamHandler({ adapter: adapters.get(name) as CacheAdapter, rules: rulesFor(name), logger: false, metrics: false }));
+  const handlers = SUITES.map((name) =>
+    createStreamHandler({ adapter: adapters.get(name) as CacheAdapter, rules: rulesFor(name), logger: false, metrics: false }),
+  );
   const streamArn = await ddb.createTable({ name: TABLE });
   const runner = createStreamRunner({
     endpoint: ddb.endpoint,
@@ -196,7 +212,12 @@ function suite(name: SuiteName, outage: { cut: () => unknown; restore: () => unk
       const slow = get(orders, id('order', 'o2')); // reads n = 1, then is held before it can fill
       await reached;
       await ddb.client.send(
-        new UpdateItemCommand({ TableName: orders, Key: { pk: { S: id('order', 'o2') } }, UpdateExpression: 'SET n = :n', ExpressionAttributeValues: { ':n': { N: '2' } } }),
+        new UpdateItemCommand({
+          TableName: orders,
+          Key: { pk: { S: id('order', 'o2') } },
+          UpdateExpression: 'SET n = :n',
+          ExpressionAttributeValues: { ':n': { N: '2' } },
+        }),
       );
       await idle(); // the stream's tombstone for n = 2 voids the slow reader's lease
       release();

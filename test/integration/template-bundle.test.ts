@@ -201,7 +201,28 @@ describe('package-example', () => {
   });
 });
 
-const BUILTINS = new Set(['assert', 'buffer', 'crypto', 'dns', 'events', 'net', 'stream', 'tls', 'tty', 'util', 'os', 'url', 'string_decoder', 'zlib', 'fs', 'path', 'http', 'https', 'child_process', 'timers']);
+const BUILTINS = new Set([
+  'assert',
+  'buffer',
+  'crypto',
+  'dns',
+  'events',
+  'net',
+  'stream',
+  'tls',
+  'tty',
+  'util',
+  'os',
+  'url',
+  'string_decoder',
+  'zlib',
+  'fs',
+  'path',
+  'http',
+  'https',
+  'child_process',
+  'timers',
+]);
 
 describe('example handler helpers (loaded from the bundles)', () => {
   const load = (bundle: string): Record<string, unknown> => createRequire(import.meta.url)(bundle) as Record<string, unknown>;
@@ -226,7 +247,10 @@ describe('example handler helpers (loaded from the bundles)', () => {
   });
 
   it('percent-encodes credentials into the rediss:// URL', () => {
-    const cacheUrl = fn<(settings: { endpoint: string; tls: boolean }, credentials?: { username: string; password: string }) => string>(load(redisBundle), 'cacheUrl');
+    const cacheUrl = fn<(settings: { endpoint: string; tls: boolean }, credentials?: { username: string; password: string }) => string>(
+      load(redisBundle),
+      'cacheUrl',
+    );
     expect(cacheUrl({ endpoint: 'h:6379', tls: true }, { username: 'app', password: 'p@ss:w/rd' })).toBe('rediss://app:p%40ss%3Aw%2Frd@h:6379');
     expect(cacheUrl({ endpoint: 'h:6379', tls: false })).toBe('redis://h:6379');
   });
@@ -374,7 +398,10 @@ describe('examples/handler/index.ts bundle (Valkey/Redis)', () => {
   it('reports the earliest record as failed when the cache rejects the credentials', async () => {
     secrets.secret = JSON.stringify({ username: USERNAME, password: 'wrong-password-wrong-password' });
     try {
-      const records = event(insert({ ...ADA, id: '43', pk: 'USER#43' }, { keys: { pk: 'USER#43', sk: 'PROFILE' } }), insert({ ...ADA, id: '44', pk: 'USER#44' }, { keys: { pk: 'USER#44', sk: 'PROFILE' } }));
+      const records = event(
+        insert({ ...ADA, id: '43', pk: 'USER#43' }, { keys: { pk: 'USER#43', sk: 'PROFILE' } }),
+        insert({ ...ADA, id: '44', pk: 'USER#44' }, { keys: { pk: 'USER#44', sk: 'PROFILE' } }),
+      );
       const run = await invoke(redisBundle, env, records);
       const [outcome] = run.outcomes;
       expect(outcome?.ok).toBe(true);

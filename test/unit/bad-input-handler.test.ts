@@ -28,7 +28,10 @@ interface Line {
 }
 function recordingLogger(): Logger & { lines: Line[] } {
   const lines: Line[] = [];
-  const at = (level: string) => (message: string, ...extra: Record<string, unknown>[]) => lines.push({ level, message, extra });
+  const at =
+    (level: string) =>
+    (message: string, ...extra: Record<string, unknown>[]) =>
+      lines.push({ level, message, extra });
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
@@ -238,7 +241,18 @@ describe('bad input through the handler', () => {
     it('accepts null padding around the one real type ({"S":null,"N":"5",...}) and caches the number exactly', async () => {
       const cache = memoryAdapter();
       const record = editable(insert(user('pad')));
-      (record.dynamodb['NewImage'] as Record<string, unknown>)['n'] = { S: null, N: '5', B: null, SS: null, NS: null, BS: null, M: null, L: null, NULL: null, BOOL: null };
+      (record.dynamodb['NewImage'] as Record<string, unknown>)['n'] = {
+        S: null,
+        N: '5',
+        B: null,
+        SS: null,
+        NS: null,
+        BS: null,
+        M: null,
+        L: null,
+        NULL: null,
+        BOOL: null,
+      };
       const response = await createStreamHandler({ adapter: cache, rules, logger: false, metrics: false })(event(record));
       expect(response).toEqual({ batchItemFailures: [] });
       expect(JSON.parse((await cache.get('user:pad')) ?? '{}')).toMatchObject({ n: 5 });
@@ -295,7 +309,14 @@ describe('bad input through the handler', () => {
       const record = JSON.parse(json) as DynamoDBRecord;
       const seen: unknown[] = [];
       const cache = memoryAdapter();
-      const spy: Rule = { name: 'spy', key: (i) => { seen.push(Object.getPrototypeOf(i) === Object.prototype, i['x']); return 'spy'; }, strategy: 'invalidate' };
+      const spy: Rule = {
+        name: 'spy',
+        key: (i) => {
+          seen.push(Object.getPrototypeOf(i) === Object.prototype, i['x']);
+          return 'spy';
+        },
+        strategy: 'invalidate',
+      };
       const response = await createStreamHandler({ adapter: cache, rules: [...rules, spy], logger: false, metrics: false })(event(record));
       expect(response).toEqual({ batchItemFailures: [] });
       const cached = JSON.parse((await cache.get('user:proto')) ?? '{}') as Record<string, unknown>;
@@ -344,7 +365,12 @@ describe('bad input through the handler', () => {
       const result = await createStreamProcessor({ adapter: cache, rules, logger: false, metrics: false }).process({ Records: records });
       expect(result.batchItemFailures).toEqual([{ itemIdentifier: seqOf(bad) }]);
       expect(result.records[7]?.error?.field).toBe('dynamodb.NewImage.blob');
-      expect(cache.keys().filter((k) => k.startsWith('user:')).sort()).toEqual(['user:u0', 'user:u1', 'user:u2', 'user:u3', 'user:u4', 'user:u5', 'user:u6']);
+      expect(
+        cache
+          .keys()
+          .filter((k) => k.startsWith('user:'))
+          .sort(),
+      ).toEqual(['user:u0', 'user:u1', 'user:u2', 'user:u3', 'user:u4', 'user:u5', 'user:u6']);
     });
   });
 
@@ -354,7 +380,9 @@ describe('bad input through the handler', () => {
       const cache = memoryAdapter();
       const records = [insert(user('bad')), insert(user('after'))];
       const logger = recordingLogger();
-      const result = await createStreamProcessor({ adapter: cache, rules: ruleSet, logger, metrics: false, onInvalidRecord: policy }).process(event(...records));
+      const result = await createStreamProcessor({ adapter: cache, rules: ruleSet, logger, metrics: false, onInvalidRecord: policy }).process(
+        event(...records),
+      );
       return { result, cache, logger, records };
     };
 
@@ -393,7 +421,9 @@ describe('bad input through the handler', () => {
       expect(await cache.get('user:undefined')).toBeDefined();
       // The check itself still catches a key built from the missing attribute.
       const broken: Rule = { name: 'broken', table: 'App', key: (i) => `alias:${String(i['alias'])}`, strategy: 'invalidate' };
-      const bad = await createStreamProcessor({ adapter: cache, rules: [broken], logger: false, metrics: false }).process(event(insert({ pk: 'p', type: 'User' })));
+      const bad = await createStreamProcessor({ adapter: cache, rules: [broken], logger: false, metrics: false }).process(
+        event(insert({ pk: 'p', type: 'User' })),
+      );
       expect(bad.records[0]?.error).toMatchObject({ rule: 'broken', field: 'alias' });
     });
 
@@ -418,7 +448,14 @@ describe('bad input through the handler', () => {
       ['a symbol', () => Symbol('s')],
       ['a Promise (async value function)', async () => ({ a: 1 })],
       ['a BigInt', () => 10n],
-      ['a circular object', () => { const o: Record<string, unknown> = {}; o['self'] = o; return o; }],
+      [
+        'a circular object',
+        () => {
+          const o: Record<string, unknown> = {};
+          o['self'] = o;
+          return o;
+        },
+      ],
     ])('reports a value() returning %s instead of caching a non-string or "{}"', async (_, value) => {
       const { result, cache, records } = await runWith([{ name: 'v', table: 'App', key: (i) => `v:${String(i['pk'])}`, strategy: 'write-through', value }]);
       expect(result.records[0]?.error).toBeInstanceOf(InvalidRecordError);
@@ -434,7 +471,10 @@ describe('bad input through the handler', () => {
     });
 
     it('skips such a record under onInvalidRecord: skip and applies the rest', async () => {
-      const { result, logger } = await runWith(keyRule((i) => (i['pk'] === 'bad' ? '' : `k:${String(i['pk'])}`)), 'skip');
+      const { result, logger } = await runWith(
+        keyRule((i) => (i['pk'] === 'bad' ? '' : `k:${String(i['pk'])}`)),
+        'skip',
+      );
       expect(result.batchItemFailures).toEqual([]);
       expect(result.records[1]?.commands).toEqual([{ kind: 'delete', key: 'k:after' }]);
       expect(logger.lines.filter((l) => l.level === 'error')).toHaveLength(1);

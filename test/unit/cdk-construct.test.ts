@@ -25,7 +25,11 @@ function stackWith(extra: Extra | ((stack: Stack) => Extra), withStream = true, 
     ...(withStream ? { stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES } : {}),
   });
   // An imported VPC keeps the templates (and the synth time) to the construct's own resources.
-  const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-0a1b2c3d', availabilityZones: ['eu-west-1a', 'eu-west-1b'], isolatedSubnetIds: ['subnet-1', 'subnet-2'] });
+  const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+    vpcId: 'vpc-0a1b2c3d',
+    availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+    isolatedSubnetIds: ['subnet-1', 'subnet-2'],
+  });
   return {
     stack,
     sync: () =>
@@ -228,7 +232,10 @@ describe('CacheSync with other caches', () => {
     const { stack, sync } = stackWith({});
     const securityGroup = ec2.SecurityGroup.fromSecurityGroupId(stack, 'ExistingGroup', 'sg-0123456789abcdef0');
     const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Secret', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:writer-AbCdEf');
-    const table = new dynamodb.Table(stack, 'Other', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING }, stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES });
+    const table = new dynamodb.Table(stack, 'Other', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+    });
     void sync;
     new CacheSync(stack, 'Existing', {
       table,

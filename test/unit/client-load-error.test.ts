@@ -6,12 +6,17 @@ const withCode = (message: string, code: string): Error => Object.assign(new Err
 
 describe('clientLoadError', () => {
   it('says "npm install" when the package itself is not found (ESM and CommonJS loaders)', () => {
-    for (const cause of [withCode("Cannot find package 'ioredis' imported from /var/task/index.mjs", 'ERR_MODULE_NOT_FOUND'), withCode("Cannot find module 'ioredis'", 'MODULE_NOT_FOUND')]) {
+    for (const cause of [
+      withCode("Cannot find package 'ioredis' imported from /var/task/index.mjs", 'ERR_MODULE_NOT_FOUND'),
+      withCode("Cannot find module 'ioredis'", 'MODULE_NOT_FOUND'),
+    ]) {
       const error = clientLoadError('ioredis', 'redisAdapter.url', cause);
       expect(error).toBeInstanceOf(ClientLoadError);
       expect(error).toBeInstanceOf(ConfigError);
       expect(error.missing).toBe(true);
-      expect(error.issues).toEqual(['redisAdapter.url: needs the optional peer dependency ioredis, which is not installed (npm install ioredis), or pass { client }']);
+      expect(error.issues).toEqual([
+        'redisAdapter.url: needs the optional peer dependency ioredis, which is not installed (npm install ioredis), or pass { client }',
+      ]);
       expect(error.cause).toBe(cause);
     }
   });
@@ -23,10 +28,12 @@ describe('clientLoadError', () => {
     expect(error.message).not.toContain('npm install');
   });
 
-  it('reports any other failure with the loader\'s own message', () => {
+  it("reports any other failure with the loader's own message", () => {
     const error = clientLoadError('memjs', 'memcachedAdapter.servers', new SyntaxError('Unexpected token'));
     expect(error.packageName).toBe('memjs');
-    expect(error.message).toBe('Invalid ddb-cache-sync config: memcachedAdapter.servers: memjs failed to load: Unexpected token; fix your bundle or installation (see docs/deploy.md, "Bundling as ESM")');
+    expect(error.message).toBe(
+      'Invalid ddb-cache-sync config: memcachedAdapter.servers: memjs failed to load: Unexpected token; fix your bundle or installation (see docs/deploy.md, "Bundling as ESM")',
+    );
   });
 });
 

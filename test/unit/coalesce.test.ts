@@ -62,7 +62,15 @@ const modelRules: Rule[] = [
   { name: 'by-email', table: 'App', key: (i) => `email:${String(i['email'])}`, strategy: 'invalidate' },
   // Writes `shared:<email>` too, so plain and versioned commands on one key never mix by rule.
   { name: 'shared', table: 'App', when: (i) => i['type'] === 'User', key: (i) => `shared:${String(i['email'])}`, strategy: 'write-through' },
-  { name: 'ver', table: 'App', when: (i) => i['type'] === 'Order', key: (i) => [`ver:${String(i['pk'])}`, `ver-by-email:${String(i['email'])}`], strategy: 'versioned', version: { attribute: 'v' }, ttlSeconds: 60 },
+  {
+    name: 'ver',
+    table: 'App',
+    when: (i) => i['type'] === 'Order',
+    key: (i) => [`ver:${String(i['pk'])}`, `ver-by-email:${String(i['email'])}`],
+    strategy: 'versioned',
+    version: { attribute: 'v' },
+    ttlSeconds: 60,
+  },
 ];
 
 const itemArb = fc.record({

@@ -77,9 +77,17 @@ describe('codecs', () => {
   });
 
   it('a custom codec receives the value and the raw image', () => {
-    const [plan] = planCommands([record], [
-      { key: () => 'k', strategy: 'write-through', attributes: ['pk'], codec: { name: 'upper', encode: (v) => JSON.stringify(v).toUpperCase(), decode: (s) => s } },
-    ]);
+    const [plan] = planCommands(
+      [record],
+      [
+        {
+          key: () => 'k',
+          strategy: 'write-through',
+          attributes: ['pk'],
+          codec: { name: 'upper', encode: (v) => JSON.stringify(v).toUpperCase(), decode: (s) => s },
+        },
+      ],
+    );
     expect((plan?.commands[0] as { value: string }).value).toBe('{"PK":"P"}');
   });
 });

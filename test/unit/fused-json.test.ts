@@ -13,8 +13,25 @@ import type { AttributeMap, AttributeValue } from '../../src/core/rules.js';
 const nameArb = fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom('__proto__', '0', '1', '10', '4294967295', '-1', '01', 'toJSON', 'constructor'));
 const numberTextArb = fc.oneof(
   fc.integer().map(String),
-  fc.double({ noNaN: true, noDefaultInfinity: true }).map((n) => String(n)).filter((s) => !s.includes('Infinity')),
-  fc.constantFrom('0', '-0', '0.0', '1.50', '123456789012345678901234567890', '1e-130', '9.9999999999999999999999999999999999999E+125', '+7', '.5', '5.', '0.1', '1E2', '-00012'),
+  fc
+    .double({ noNaN: true, noDefaultInfinity: true })
+    .map((n) => String(n))
+    .filter((s) => !s.includes('Infinity')),
+  fc.constantFrom(
+    '0',
+    '-0',
+    '0.0',
+    '1.50',
+    '123456789012345678901234567890',
+    '1e-130',
+    '9.9999999999999999999999999999999999999E+125',
+    '+7',
+    '.5',
+    '5.',
+    '0.1',
+    '1E2',
+    '-00012',
+  ),
 );
 const base64Arb = fc.uint8Array({ maxLength: 8 }).map((bytes) => Buffer.from(bytes).toString('base64'));
 

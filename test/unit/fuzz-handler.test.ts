@@ -31,9 +31,32 @@ import { insert, modify, remove } from '../helpers/records.js';
 const rules: Rule[] = [
   { name: 'by-id', table: 'App', when: (i) => i['type'] === 'User', key: (i) => `user:${String(i['pk'])}`, strategy: 'write-through', ttlSeconds: 300 },
   { name: 'by-email', table: 'App', when: (i) => i['type'] === 'User', key: (i) => `user-by-email:${String(i['email'])}`, strategy: 'invalidate' },
-  { name: 'order', table: 'App', when: (i) => i['type'] === 'Order', key: (i) => [`order:${String(i['pk'])}`, `orders:${String(i['email'])}`], strategy: 'write-through', attributes: ['pk', 'total'] },
-  { name: 'ver-seq', table: 'App', when: (i) => i['type'] === 'Order', key: (i) => `ver:${String(i['pk'])}`, strategy: 'versioned', version: 'sequenceNumber', ttlSeconds: 60 },
-  { name: 'ver-attr', table: 'App', when: (i) => i['type'] === 'Other', key: (i) => `vattr:${String(i['pk'])}`, strategy: 'versioned', version: { attribute: 'total' }, writes: 'tombstone' },
+  {
+    name: 'order',
+    table: 'App',
+    when: (i) => i['type'] === 'Order',
+    key: (i) => [`order:${String(i['pk'])}`, `orders:${String(i['email'])}`],
+    strategy: 'write-through',
+    attributes: ['pk', 'total'],
+  },
+  {
+    name: 'ver-seq',
+    table: 'App',
+    when: (i) => i['type'] === 'Order',
+    key: (i) => `ver:${String(i['pk'])}`,
+    strategy: 'versioned',
+    version: 'sequenceNumber',
+    ttlSeconds: 60,
+  },
+  {
+    name: 'ver-attr',
+    table: 'App',
+    when: (i) => i['type'] === 'Other',
+    key: (i) => `vattr:${String(i['pk'])}`,
+    strategy: 'versioned',
+    version: { attribute: 'total' },
+    writes: 'tombstone',
+  },
   {
     name: 'throws',
     table: /^App$/,
@@ -57,7 +80,9 @@ const itemArb = fc.record({
   name: fc.constantFrom('Ann', 'Bob', 'Cy', 'Dee', 'boom'),
   total: fc.integer({ min: 0, max: 1000 }),
 });
-const viewArb = fc.constantFrom('NEW_AND_OLD_IMAGES', 'NEW_AND_OLD_IMAGES', 'NEW_AND_OLD_IMAGES', 'NEW_IMAGE', 'KEYS_ONLY') as fc.Arbitrary<'NEW_AND_OLD_IMAGES' | 'NEW_IMAGE' | 'KEYS_ONLY'>;
+const viewArb = fc.constantFrom('NEW_AND_OLD_IMAGES', 'NEW_AND_OLD_IMAGES', 'NEW_AND_OLD_IMAGES', 'NEW_IMAGE', 'KEYS_ONLY') as fc.Arbitrary<
+  'NEW_AND_OLD_IMAGES' | 'NEW_IMAGE' | 'KEYS_ONLY'
+>;
 const tableArb = fc.constantFrom('App', 'App', 'App', 'Other');
 
 const validRecordArb: fc.Arbitrary<DynamoDBRecord> = fc.oneof(
@@ -184,7 +209,10 @@ interface LogLine {
 }
 function recordingLogger(): Logger & { lines: LogLine[] } {
   const lines: LogLine[] = [];
-  const at = (level: string) => (_message: string, ...extra: Record<string, unknown>[]) => lines.push({ level, extra });
+  const at =
+    (level: string) =>
+    (_message: string, ...extra: Record<string, unknown>[]) =>
+      lines.push({ level, extra });
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
@@ -277,7 +305,9 @@ async function runAndCheck(records: unknown[], plan: FaultPlan, policy: 'fail' |
   else expect(result.batchItemFailures).toEqual([{ itemIdentifier: rawSequence(records[expectedFailed]) ?? '' }]);
 
   // Every invalid record is logged once; nothing is silently dropped.
-  const invalidLines = logger.lines.filter((l) => l.level === 'error' && (l.extra[0]?.['error'] as { name?: string } | undefined)?.name === 'InvalidRecordError');
+  const invalidLines = logger.lines.filter(
+    (l) => l.level === 'error' && (l.extra[0]?.['error'] as { name?: string } | undefined)?.name === 'InvalidRecordError',
+  );
   expect(invalidLines).toHaveLength(invalid.length);
   return { result, cache };
 }
@@ -325,13 +355,25 @@ describe('stream processor under random input and faults', () => {
     );
     const processor = createStreamProcessor({ adapter: memoryAdapter(), rules, logger: false, metrics: false });
     await fc.assert(
-      fc.asyncProperty(fc.anything({ maxDepth: 4, withNullPrototype: true, withBigInt: true, withMap: true, withSet: true, withTypedArray: true, withDate: true, withSparseArray: true }), async (anything) => {
-        const result = await processor.process(anything);
-        expect(Array.isArray(result.batchItemFailures)).toBe(true);
-        if (!Array.isArray((anything as { Records?: unknown } | null | undefined)?.Records)) {
-          expect(result.batchItemFailures).toEqual([{ itemIdentifier: '' }]);
-        }
-      }),
+      fc.asyncProperty(
+        fc.anything({
+          maxDepth: 4,
+          withNullPrototype: true,
+          withBigInt: true,
+          withMap: true,
+          withSet: true,
+          withTypedArray: true,
+          withDate: true,
+          withSparseArray: true,
+        }),
+        async (anything) => {
+          const result = await processor.process(anything);
+          expect(Array.isArray(result.batchItemFailures)).toBe(true);
+          if (!Array.isArray((anything as { Records?: unknown } | null | undefined)?.Records)) {
+            expect(result.batchItemFailures).toEqual([{ itemIdentifier: '' }]);
+          }
+        },
+      ),
       { numRuns: 1_000 },
     );
   }, 120_000);
@@ -340,8 +382,24 @@ describe('stream processor under random input and faults', () => {
     // Late writes (a partition that heals after the retry and after newer batches) break plain
     // rules (docs/reliability.md, known gaps); versioned rules must refuse them.
     const versioned: Rule[] = [
-      { name: 'v-id', table: 'App', when: (i) => i['type'] === 'User', key: (i) => `vuser:${String(i['pk'])}`, strategy: 'versioned', version: 'sequenceNumber', ttlSeconds: 300 },
-      { name: 'v-email', table: 'App', when: (i) => i['type'] === 'User', key: (i) => `vuser-by-email:${String(i['email'])}`, strategy: 'versioned', version: 'sequenceNumber', writes: 'tombstone' },
+      {
+        name: 'v-id',
+        table: 'App',
+        when: (i) => i['type'] === 'User',
+        key: (i) => `vuser:${String(i['pk'])}`,
+        strategy: 'versioned',
+        version: 'sequenceNumber',
+        ttlSeconds: 300,
+      },
+      {
+        name: 'v-email',
+        table: 'App',
+        when: (i) => i['type'] === 'User',
+        key: (i) => `vuser-by-email:${String(i['email'])}`,
+        strategy: 'versioned',
+        version: 'sequenceNumber',
+        writes: 'tombstone',
+      },
     ];
     const lateFaultsArb: fc.Arbitrary<FaultPlan> = fc.record({
       commands: fc.array(fc.constantFrom<CommandFault>('ok', 'ok', 'fail', 'unknown', 'late', 'late'), { maxLength: 6 }),

@@ -33,7 +33,10 @@ function refusing(keys: Set<string>, inner = memoryAdapter()): CacheAdapter & { 
 
 function recordingLogger(): Logger & { lines: { level: string; message: string; extra: unknown[] }[] } {
   const lines: { level: string; message: string; extra: unknown[] }[] = [];
-  const at = (level: string) => (message: string, ...extra: unknown[]) => lines.push({ level, message, extra });
+  const at =
+    (level: string) =>
+    (message: string, ...extra: unknown[]) =>
+      lines.push({ level, message, extra });
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
@@ -67,7 +70,12 @@ describe('createStreamHandler', () => {
     const cache = memoryAdapter();
     const adapter = refusing(faulty, cache);
     const handler = createStreamHandler({ adapter, rules, logger: false, metrics: false });
-    const records = [insert(user), insert({ ...user, pk: 'u2', email: 'x@example.com' }), remove(user), modify({ ...user, pk: 'u2', email: 'x@example.com' }, { ...user, pk: 'u2', email: 'y@example.com' })];
+    const records = [
+      insert(user),
+      insert({ ...user, pk: 'u2', email: 'x@example.com' }),
+      remove(user),
+      modify({ ...user, pk: 'u2', email: 'x@example.com' }, { ...user, pk: 'u2', email: 'y@example.com' }),
+    ];
     const first = await handler(event(...records));
     const from = records.findIndex((r) => r.dynamodb?.SequenceNumber === first.batchItemFailures[0]?.itemIdentifier);
     expect(from).toBe(1);
@@ -110,7 +118,9 @@ describe('createStreamHandler', () => {
     const cache = memoryAdapter();
     const bad = insert(user);
     (bad.dynamodb as Record<string, unknown>)['SequenceNumber'] = 'x';
-    const response = await createStreamHandler({ adapter: cache, rules, logger, metrics: false, onInvalidRecord: 'skip' })(event(bad, insert({ ...user, pk: 'u2' })));
+    const response = await createStreamHandler({ adapter: cache, rules, logger, metrics: false, onInvalidRecord: 'skip' })(
+      event(bad, insert({ ...user, pk: 'u2' })),
+    );
     expect(response).toEqual({ batchItemFailures: [] });
     expect(await cache.get('user:u2')).toBeDefined();
     expect(logger.lines.filter((l) => l.level === 'error')).toHaveLength(1);
@@ -130,7 +140,15 @@ describe('createStreamHandler', () => {
 
   it('tolerates tumbling-window fields on the event', async () => {
     const handler = createStreamHandler({ adapter: memoryAdapter(), rules, logger: false, metrics: false });
-    const windowed = { ...event(insert(user)), window: { start: 'a', end: 'b' }, state: {}, shardId: 's', eventSourceARN: 'x', isFinalInvokeForWindow: false, isWindowTerminatedEarly: false };
+    const windowed = {
+      ...event(insert(user)),
+      window: { start: 'a', end: 'b' },
+      state: {},
+      shardId: 's',
+      eventSourceARN: 'x',
+      isFinalInvokeForWindow: false,
+      isWindowTerminatedEarly: false,
+    };
     await expect(handler(windowed)).resolves.toEqual({ batchItemFailures: [] });
   });
 
@@ -150,12 +168,19 @@ describe('createStreamHandler', () => {
   });
 
   it('emits one CloudWatch EMF line per invocation with counts and stream lag', async () => {
-    const handler = createStreamHandler({ adapter: refusing(new Set(['user:u2'])), rules, logger: false, metrics: { namespace: 'Test', dimensions: { Service: 'users' } } });
+    const handler = createStreamHandler({
+      adapter: refusing(new Set(['user:u2'])),
+      rules,
+      logger: false,
+      metrics: { namespace: 'Test', dimensions: { Service: 'users' } },
+    });
     const created = Math.floor(Date.now() / 1000) - 60;
     await handler(event(insert(user, { createdAt: created }), insert({ ...user, pk: 'u2' }), remove(user)));
     const docs = stdout.map((l) => JSON.parse(l) as Record<string, unknown>).filter((d) => '_aws' in d);
     expect(docs).toHaveLength(1);
-    const doc = docs[0] as Record<string, unknown> & { _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] } };
+    const doc = docs[0] as Record<string, unknown> & {
+      _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] };
+    };
     expect(doc._aws.CloudWatchMetrics[0]?.Namespace).toBe('Test');
     expect(doc._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['Adapter', 'Service']]);
     expect(doc).toMatchObject({ Adapter: 'refusing', Service: 'users', Records: 3, SetCommands: 2, DeleteCommands: 4, FailedCommands: 1, RetriedRecords: 2 });

@@ -63,7 +63,18 @@ describe('hostile input', () => {
   });
 
   it('still accepts every number shape DynamoDB writes', () => {
-    for (const n of ['0', '-1', '+2', '1.', '.5', '1.5e3', '1E-130', '9.9999999999999999999999999999999999999E+125', `0.${'0'.repeat(100)}1`, `${'0'.repeat(1000)}1`]) {
+    for (const n of [
+      '0',
+      '-1',
+      '+2',
+      '1.',
+      '.5',
+      '1.5e3',
+      '1E-130',
+      '9.9999999999999999999999999999999999999E+125',
+      `0.${'0'.repeat(100)}1`,
+      `${'0'.repeat(1000)}1`,
+    ]) {
       expect(planOne({ n: { N: n } }).error, n).toBeUndefined();
     }
     for (const n of ['', '.', '-', '1e', '1e+', 'e5', '1.2.3', '١٢', '0x10', ' 1', 'Infinity', '1E+126', '1E-131', `1${'1'.repeat(38)}`]) {
@@ -99,14 +110,22 @@ describe('fan-out', () => {
   });
 
   it('counts keys over all rules of a record', () => {
-    const [plan] = planCommands([hostileRecord({})], [fanOutRule(6), { key: () => ['a', 'b', 'c', 'd', 'e'], strategy: 'invalidate', name: 'second' }], { maxKeysPerRecord: 10 });
+    const [plan] = planCommands([hostileRecord({})], [fanOutRule(6), { key: () => ['a', 'b', 'c', 'd', 'e'], strategy: 'invalidate', name: 'second' }], {
+      maxKeysPerRecord: 10,
+    });
     expect(plan?.error?.rule).toBe('second');
     expect(plan?.error?.message).toContain('11 cache keys');
   });
 
   it('applies 130,000 commands of one record through the handler and reports success', async () => {
     const cache = memoryAdapter();
-    const processor = createStreamProcessor({ adapter: cache, rules: [{ key: (_i, ctx) => Array.from({ length: 130_000 }, (_, k) => `fan:${ctx.table}:${k}`), strategy: 'write-through' }], logger: false, metrics: false, maxKeysPerRecord: 130_000 });
+    const processor = createStreamProcessor({
+      adapter: cache,
+      rules: [{ key: (_i, ctx) => Array.from({ length: 130_000 }, (_, k) => `fan:${ctx.table}:${k}`), strategy: 'write-through' }],
+      logger: false,
+      metrics: false,
+      maxKeysPerRecord: 130_000,
+    });
     const result = await processor.process({ Records: [hostileRecord({})] });
     expect(result.batchItemFailures).toEqual([]);
     expect(await cache.get('fan:App:0')).toBe('{"pk":"hostile"}');
@@ -168,7 +187,12 @@ describe('attributes named __proto__, constructor and prototype', () => {
 
   it.each(['json', 'dynamodb'] as const)('round-trip through the reader with the %s codec', async (codec) => {
     const cache = memoryAdapter();
-    const processor = createStreamProcessor({ adapter: cache, rules: [{ key: () => 'item', strategy: 'write-through', codec }], logger: false, metrics: false });
+    const processor = createStreamProcessor({
+      adapter: cache,
+      rules: [{ key: () => 'item', strategy: 'write-through', codec }],
+      logger: false,
+      metrics: false,
+    });
     expect((await processor.process({ Records: [hostileRecord(attributes)] })).batchItemFailures).toEqual([]);
     const reader = createCacheReader({ adapter: cache, codec });
     const got = (await reader.get('item')) as Record<string, unknown>;

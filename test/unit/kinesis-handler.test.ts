@@ -21,7 +21,9 @@ function kinesisRecord(record: DynamoDBRecord | string, table = 'App'): KinesisS
     const dynamodb = { ...rest.dynamodb, ApproximateCreationDateTime: Date.now() * 1000, ApproximateCreationDateTimePrecision: 'MICROSECOND' };
     delete (dynamodb as Record<string, unknown>)['SequenceNumber'];
     delete (dynamodb as Record<string, unknown>)['StreamViewType'];
-    data = Buffer.from(JSON.stringify({ ...rest, dynamodb, tableName: table, recordFormat: 'application/json', userIdentity: rest.userIdentity ?? null })).toString('base64');
+    data = Buffer.from(
+      JSON.stringify({ ...rest, dynamodb, tableName: table, recordFormat: 'application/json', userIdentity: rest.userIdentity ?? null }),
+    ).toString('base64');
   }
   return {
     kinesis: { kinesisSchemaVersion: '1.0', partitionKey: 'pk', sequenceNumber: String(kseq), data, approximateArrivalTimestamp: Date.now() / 1000 },
@@ -62,7 +64,7 @@ describe('createKinesisStreamHandler', () => {
         }
         // Duplicate some records and shuffle everything (deterministically from the seed).
         let s = seed;
-        const rand = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+        const rand = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
         const delivered = [...records, ...records.filter(() => rand() < 0.3)];
         for (let i = delivered.length - 1; i > 0; i--) {
           const j = Math.floor(rand() * (i + 1));
@@ -111,7 +113,9 @@ describe('createKinesisStreamHandler', () => {
 
   it('refuses order-dependent rules at cold start', () => {
     const base = { adapter: memoryAdapter(), logger: false as const, metrics: false as const };
-    expect(() => createKinesisStreamHandler({ ...base, rules: [{ key: () => 'k', strategy: 'write-through' }] })).toThrow(/write-through is unsafe with Kinesis/);
+    expect(() => createKinesisStreamHandler({ ...base, rules: [{ key: () => 'k', strategy: 'write-through' }] })).toThrow(
+      /write-through is unsafe with Kinesis/,
+    );
     expect(() => createKinesisStreamHandler({ ...base, rules: [{ key: () => 'k', strategy: 'versioned', version: 'sequenceNumber' }] })).toThrow(ConfigError);
     expect(() => createKinesisStreamHandler({ ...base, rules: [{ key: () => 'k', strategy: 'invalidate' }] })).not.toThrow();
   });

@@ -19,9 +19,11 @@ describe('interpretBatchResponse (Lambda ReportBatchItemFailures rules)', () => 
   });
 
   it('checkpoints at the lowest reported sequence number, whatever the order reported', () => {
-    expect(
-      interpretBatchResponse(batch, { batchItemFailures: [{ itemIdentifier: '400' }, { itemIdentifier: '200' }] }),
-    ).toEqual({ kind: 'partial', checkpoint: 1, itemIdentifier: '200' });
+    expect(interpretBatchResponse(batch, { batchItemFailures: [{ itemIdentifier: '400' }, { itemIdentifier: '200' }] })).toEqual({
+      kind: 'partial',
+      checkpoint: 1,
+      itemIdentifier: '200',
+    });
   });
 
   it.each([

@@ -43,9 +43,7 @@ describe('toLambdaRecord', () => {
 
   it('writes keys in the order Lambda does and leaves absent fields out', () => {
     const json = JSON.stringify(toLambdaRecord(sdkRecord(), { streamArn }));
-    expect(Object.keys(JSON.parse(json))).toEqual([
-      'eventID', 'eventName', 'eventVersion', 'eventSource', 'awsRegion', 'dynamodb', 'eventSourceARN',
-    ]);
+    expect(Object.keys(JSON.parse(json))).toEqual(['eventID', 'eventName', 'eventVersion', 'eventSource', 'awsRegion', 'dynamodb', 'eventSourceARN']);
     expect(json).not.toContain('OldImage');
     expect(json).not.toContain('userIdentity');
   });
@@ -101,10 +99,7 @@ describe('toLambdaRecord', () => {
   });
 
   it('keeps userIdentity when present, in the lower-case field names Lambda uses', () => {
-    const out = toLambdaRecord(
-      sdkRecord({ eventName: 'REMOVE', userIdentity: { Type: 'Service', PrincipalId: 'dynamodb.amazonaws.com' } }),
-      { streamArn },
-    );
+    const out = toLambdaRecord(sdkRecord({ eventName: 'REMOVE', userIdentity: { Type: 'Service', PrincipalId: 'dynamodb.amazonaws.com' } }), { streamArn });
     expect(out.userIdentity).toEqual({ type: 'Service', principalId: 'dynamodb.amazonaws.com' });
     expect(Object.keys(out).indexOf('userIdentity')).toBe(Object.keys(out).indexOf('dynamodb') + 1);
   });
@@ -118,12 +113,24 @@ describe('toLambdaRecord', () => {
   it('copies every scalar and set type unchanged', () => {
     expect(
       toLambdaImage({
-        s: { S: 'x' }, n: { N: '1.5' }, ss: { SS: ['a'] }, ns: { NS: ['1'] },
-        nul: { NULL: true }, t: { BOOL: false }, e: { L: [] }, m: { M: {} },
+        s: { S: 'x' },
+        n: { N: '1.5' },
+        ss: { SS: ['a'] },
+        ns: { NS: ['1'] },
+        nul: { NULL: true },
+        t: { BOOL: false },
+        e: { L: [] },
+        m: { M: {} },
       }),
     ).toEqual({
-      s: { S: 'x' }, n: { N: '1.5' }, ss: { SS: ['a'] }, ns: { NS: ['1'] },
-      nul: { NULL: true }, t: { BOOL: false }, e: { L: [] }, m: { M: {} },
+      s: { S: 'x' },
+      n: { N: '1.5' },
+      ss: { SS: ['a'] },
+      ns: { NS: ['1'] },
+      nul: { NULL: true },
+      t: { BOOL: false },
+      e: { L: [] },
+      m: { M: {} },
     });
   });
 

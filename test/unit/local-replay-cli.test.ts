@@ -72,7 +72,10 @@ describe('ddb-cache-sync replay', () => {
 
   it('shows an invalid config as the config error, naming the option, and exits 2 (also with --dry-run)', async () => {
     const file = join(tmp, 'bad-config.mjs');
-    writeFileSync(file, `export default { adapter: { name: 'x', execute: async () => [], close: async () => {} }, rules: [{ key: () => 'k', strategy: 'write-thru' }] };\n`);
+    writeFileSync(
+      file,
+      `export default { adapter: { name: 'x', execute: async () => [], close: async () => {} }, rules: [{ key: () => 'k', strategy: 'write-thru' }] };\n`,
+    );
     for (const extra of [[], ['--dry-run']]) {
       const { code, out, err } = await replay(['--event', lifecycle, '--config', file, ...extra]);
       expect(code).toBe(2);

@@ -46,7 +46,7 @@ function fakeApi(shards: FakeShard[], options: { expireOnce?: string } = {}) {
                     ParentShardId: shard.parent,
                     SequenceNumberRange: {
                       StartingSequenceNumber: shard.records[0]?.dynamodb?.SequenceNumber ?? '0',
-                      EndingSequenceNumber: shard.closed ? shard.records.at(-1)?.dynamodb?.SequenceNumber ?? '0' : undefined,
+                      EndingSequenceNumber: shard.closed ? (shard.records.at(-1)?.dynamodb?.SequenceNumber ?? '0') : undefined,
                     },
                   },
                 ],
@@ -171,8 +171,7 @@ describe('createStreamRunner (fake stream)', () => {
     const { api } = fakeApi([{ id: 's', records: [rec(1)], closed: false }]);
     const hanging: StreamsApi = {
       ...api,
-      describeStream: (_input, signal) =>
-        new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')))),
+      describeStream: (_input, signal) => new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')))),
     };
     const seen: string[] = [];
     const runner = createStreamRunner({ api: hanging, streamArn, handler: (e) => void seen.push(...e.Records.map((r) => r.eventID ?? '')) });

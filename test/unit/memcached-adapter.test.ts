@@ -60,9 +60,7 @@ describe('memcachedAdapter with a client', () => {
         }),
     );
     const adapter = memcachedAdapter({ client });
-    const commands: CacheCommand[] = Array.from({ length: 100 }, (_, i) =>
-      i % 3 === 0 ? { kind: 'delete', key: `k${i}` } : set(`k${i}`, `v${i}`),
-    );
+    const commands: CacheCommand[] = Array.from({ length: 100 }, (_, i) => (i % 3 === 0 ? { kind: 'delete', key: `k${i}` } : set(`k${i}`, `v${i}`)));
     const pending = adapter.execute(commands);
     await vi.waitFor(() => expect(calls).toHaveLength(100));
     expect(calls.map((c) => c.key)).toEqual(commands.map((c) => c.key));
@@ -297,7 +295,9 @@ describe('memcachedAdapter option validation', () => {
   });
 
   it.each([false, undefined])('refuses tls.rejectUnauthorized %s: verification cannot be switched off', (value) => {
-    expect(() => memcachedAdapter({ servers: 'cache-1:11211', tls: { rejectUnauthorized: value } })).toThrow(/tls\.rejectUnauthorized: certificate verification cannot be turned off/);
+    expect(() => memcachedAdapter({ servers: 'cache-1:11211', tls: { rejectUnauthorized: value } })).toThrow(
+      /tls\.rejectUnauthorized: certificate verification cannot be turned off/,
+    );
     expect(() => memcachedAdapter({ servers: 'cache-1:11211', tls: { rejectUnauthorized: true, ca: 'x' } })).not.toThrow();
   });
 

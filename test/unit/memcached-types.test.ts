@@ -1,4 +1,4 @@
-import memjs from 'memjs';
+import type memjs from 'memjs';
 import { expectTypeOf, it } from 'vitest';
 import type { MemcachedClient } from '../../src/adapters/memcached/index.js';
 

@@ -62,7 +62,10 @@ describe('judgeWithTable', () => {
   });
 
   it('finds a value that is neither the record nor the table stale', () => {
-    expect(judgeWithTable('{"pk":"1","v":1}', plain('{"pk":"1","v":2}'), '{"pk":"1","v":3}', equals)).toEqual({ kind: 'stale', reason: 'differs-from-record-and-table' });
+    expect(judgeWithTable('{"pk":"1","v":1}', plain('{"pk":"1","v":2}'), '{"pk":"1","v":3}', equals)).toEqual({
+      kind: 'stale',
+      reason: 'differs-from-record-and-table',
+    });
   });
 
   it('finds a cached value of a deleted item stale', () => {

@@ -31,7 +31,10 @@ function table(items: Record<string, Record<string, string | number>> = {}) {
 
 function capture(): { logger: Logger; lines: { level: string; message: string; extra: Record<string, unknown> }[] } {
   const lines: { level: string; message: string; extra: Record<string, unknown> }[] = [];
-  const at = (level: string) => (message: string, ...extra: Record<string, unknown>[]) => void lines.push({ level, message, extra: Object.assign({}, ...extra) });
+  const at =
+    (level: string) =>
+    (message: string, ...extra: Record<string, unknown>[]) =>
+      void lines.push({ level, message, extra: Object.assign({}, ...extra) });
   return { logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, lines };
 }
 
@@ -53,7 +56,9 @@ describe('createConsistencyMonitor', () => {
     const report = await monitorOf({ adapter, rules: [writeThrough], load: db.load, logger }).check(records);
 
     expect(report).toMatchObject({ checked: 1, stale: 1, unchecked: 0, repaired: 0 });
-    expect(report.findings).toEqual([expect.objectContaining({ rule: 'users', keyHash: keyHash('user:1'), reason: 'differs-from-record-and-table', repaired: false })]);
+    expect(report.findings).toEqual([
+      expect.objectContaining({ rule: 'users', keyHash: keyHash('user:1'), reason: 'differs-from-record-and-table', repaired: false }),
+    ]);
     const logged = JSON.stringify(lines);
     expect(logged).toContain(keyHash('user:1'));
     expect(logged).not.toContain('user:1');
@@ -114,7 +119,10 @@ describe('createConsistencyMonitor', () => {
       { kind: 'set', key: 'user:1', value: JSON.stringify({ pk: '1', v: 2 }) },
       { kind: 'set', key: 'user:2', value: JSON.stringify({ pk: '2', v: 4 }) },
     ]);
-    const records = event(modify({ pk: '1', v: 1 }, { pk: '1', v: 2 }, { createdAt: past() }), modify({ pk: '2', v: 4 }, { pk: '2', v: 5 }, { createdAt: past() }));
+    const records = event(
+      modify({ pk: '1', v: 1 }, { pk: '1', v: 2 }, { createdAt: past() }),
+      modify({ pk: '2', v: 4 }, { pk: '2', v: 5 }, { createdAt: past() }),
+    );
 
     const report = await monitorOf({ adapter, rules: [invalidate], load: db.load }).check(records);
 
@@ -137,7 +145,12 @@ describe('createConsistencyMonitor', () => {
 
   it('counts a failed cache read as unchecked', async () => {
     const inner = memoryAdapter();
-    const adapter: CacheAdapter = { name: 'broken', execute: (c) => inner.execute(c), close: () => inner.close(), get: async () => Promise.reject(new Error('ECONNRESET')) };
+    const adapter: CacheAdapter = {
+      name: 'broken',
+      execute: (c) => inner.execute(c),
+      close: () => inner.close(),
+      get: async () => Promise.reject(new Error('ECONNRESET')),
+    };
 
     const report = await monitorOf({ adapter, rules: [writeThrough], load: table().load }).check(event(insert({ pk: '1', v: 2 }, { createdAt: past() })));
 
@@ -183,7 +196,9 @@ describe('createConsistencyMonitor', () => {
     const adapter = memoryAdapter();
     await adapter.execute([{ kind: 'set', key: 'user:1', value: valueEnvelope('499', '{"pk":"1"}') }]);
 
-    const report = await monitorOf({ adapter, rules: [versioned], load: table().load, repair: true }).check(event(insert({ pk: '1', v: 2 }, { createdAt: past(), sequenceNumber: '500' })));
+    const report = await monitorOf({ adapter, rules: [versioned], load: table().load, repair: true }).check(
+      event(insert({ pk: '1', v: 2 }, { createdAt: past(), sequenceNumber: '500' })),
+    );
     await adapter.execute([{ kind: 'set-versioned', key: 'user:1', value: '{"pk":"1"}', version: '499' }]);
 
     expect(report).toMatchObject({ stale: 1, repaired: 1 });
@@ -195,7 +210,9 @@ describe('createConsistencyMonitor', () => {
     const adapter = memoryAdapter();
     await adapter.execute([{ kind: 'set', key: 'user:1', value: JSON.stringify({ pk: '1', v: 1 }) }]);
 
-    const report = await monitorOf({ adapter, rules: [writeThrough], load: table().load, sampleRate: 0.5 }).check(event(remove({ pk: '1', v: 1 }, { createdAt: past() })));
+    const report = await monitorOf({ adapter, rules: [writeThrough], load: table().load, sampleRate: 0.5 }).check(
+      event(remove({ pk: '1', v: 1 }, { createdAt: past() })),
+    );
 
     expect(report.metrics).toMatchObject({ Records: 1, SampledRecords: 0, CheckedKeys: 0 });
   });
@@ -224,7 +241,9 @@ describe('createConsistencyMonitor', () => {
     const adapter = memoryAdapter();
     const records = event(insert({ pk: '1', v: 2 }, { createdAt: Math.floor(Date.now() / 1000) }));
 
-    const report = await monitorOf({ adapter, rules: [writeThrough], load: table().load, graceMs: 60_000 }).check(records, { getRemainingTimeInMillis: () => 3_000 });
+    const report = await monitorOf({ adapter, rules: [writeThrough], load: table().load, graceMs: 60_000 }).check(records, {
+      getRemainingTimeInMillis: () => 3_000,
+    });
 
     expect(report).toMatchObject({ checked: 0, stale: 0, unchecked: 1 });
   });
@@ -235,9 +254,15 @@ describe('createConsistencyMonitor', () => {
     const adapter = memoryAdapter();
     await adapter.execute([{ kind: 'set', key: 'user:1', value: JSON.stringify({ pk: '1', v: 1 }) }]);
 
-    await createConsistencyMonitor({ adapter, rules: [writeThrough], load: table().load, graceMs: 0, confirmMs: 0, logger: false, metrics: { namespace: 'Test' } }).check(
-      event(remove({ pk: '1', v: 1 }, { createdAt: past() })),
-    );
+    await createConsistencyMonitor({
+      adapter,
+      rules: [writeThrough],
+      load: table().load,
+      graceMs: 0,
+      confirmMs: 0,
+      logger: false,
+      metrics: { namespace: 'Test' },
+    }).check(event(remove({ pk: '1', v: 1 }, { createdAt: past() })));
 
     const emf = JSON.parse(out.find((line) => line.includes('CloudWatchMetrics')) ?? '{}') as Record<string, unknown>;
     expect(emf).toMatchObject({ CheckedKeys: 1, StaleKeys: 1, UncheckedKeys: 0, Monitor: 'memory' });
@@ -255,6 +280,8 @@ describe('createConsistencyMonitor', () => {
         return (error as ConfigError).issues;
       }
     })();
-    expect(issues).toEqual(expect.arrayContaining([expect.stringMatching(/^rules: /), expect.stringMatching(/^graceMs: /), expect.stringMatching(/^sampleRate: /)]));
+    expect(issues).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^rules: /), expect.stringMatching(/^graceMs: /), expect.stringMatching(/^sampleRate: /)]),
+    );
   });
 });

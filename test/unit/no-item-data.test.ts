@@ -17,7 +17,7 @@ import { captureStdout } from '../helpers/stdout.js';
  */
 const RUNES = Array.from({ length: 0x16f0 - 0x16a0 }, (_, i) => String.fromCodePoint(0x16a0 + i));
 const NOISE = ['"', "'", '\\', '\n', '\u0000', '\u001b', '😀', '\u2028', '{', '}', ' ', 'undefined'];
-const LEAK = new RegExp(`[\\u16a0-\\u16f0]{3,}`, 'u');
+const LEAK = /[\u16a0-\u16f0]{3,}/u;
 
 function markerText(random: () => number): string {
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
@@ -67,7 +67,18 @@ function invalidCases(m: () => string): { name: string; rules: Rule[]; record: u
       rules: [{ key: (i) => `u:${String(i['pk'])}`, strategy: 'versioned', version: { attribute: 'v' } }],
       record: record({ ...pk, v: { N: '5' } }, pk, 'MODIFY', { ...pk, v: { N: '7' } }),
     },
-    { name: 'rule key throws', rules: [{ key: () => { throw new Error(m()); }, strategy: 'invalidate' }], record: record(pk, pk) },
+    {
+      name: 'rule key throws',
+      rules: [
+        {
+          key: () => {
+            throw new Error(m());
+          },
+          strategy: 'invalidate',
+        },
+      ],
+      record: record(pk, pk),
+    },
     {
       name: 'rule reads an attribute named by data on a keys-only view',
       rules: [{ key: (i) => `u:${String(i[String(i['pk'])])}`, strategy: 'invalidate' }],
@@ -129,7 +140,10 @@ describe('no item data in logs or error messages', () => {
     const never = { set: () => new Promise<boolean>(() => {}), delete: async () => true, get: async () => ({ value: null }) };
     for (const adapter of [failingAdapter(), memcachedAdapter({ client: refusing as never }), memcachedAdapter({ client: never as never, deadlineMs: 20 })]) {
       output.length = 0;
-      const results = await adapter.execute([{ kind: 'set', key: m(), value: m() }, { kind: 'delete', key: m() }]);
+      const results = await adapter.execute([
+        { kind: 'set', key: m(), value: m() },
+        { kind: 'delete', key: m() },
+      ]);
       const processor = createStreamProcessor({ adapter, rules });
       const pk = { pk: { S: m() } };
       const batch = await processor.process({ Records: [record({ ...pk, e: { S: m() } }, pk)] });

@@ -37,7 +37,9 @@ describe('package entry points', () => {
   });
 
   it('maps every subpath to its source in tsconfig paths, for tests, benches and examples', () => {
-    const expected = Object.fromEntries(exported.map((e) => [e.subpath === '.' ? 'ddb-cache-sync' : `ddb-cache-sync/${(e.subpath ?? '').slice(2)}`, [`./${e.source}`]]));
+    const expected = Object.fromEntries(
+      exported.map((e) => [e.subpath === '.' ? 'ddb-cache-sync' : `ddb-cache-sync/${(e.subpath ?? '').slice(2)}`, [`./${e.source}`]]),
+    );
     expect(tsconfig.compilerOptions.paths).toEqual(expected);
   });
 });

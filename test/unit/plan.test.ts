@@ -5,8 +5,21 @@ import { InvalidRecordError } from '../../src/errors.js';
 import { insert, modify, remove } from '../helpers/records.js';
 
 const user = { pk: 'u1', type: 'User', email: 'a@example.com', name: 'Ann', password: 'secret' };
-const byId: Rule = { name: 'user-by-id', table: 'App', when: (i) => i['type'] === 'User', key: (i) => `user:${String(i['pk'])}`, strategy: 'write-through', ttlSeconds: 300 };
-const byEmail: Rule = { name: 'user-by-email', table: 'App', when: (i) => i['type'] === 'User', key: (i) => `user-by-email:${String(i['email'])}`, strategy: 'invalidate' };
+const byId: Rule = {
+  name: 'user-by-id',
+  table: 'App',
+  when: (i) => i['type'] === 'User',
+  key: (i) => `user:${String(i['pk'])}`,
+  strategy: 'write-through',
+  ttlSeconds: 300,
+};
+const byEmail: Rule = {
+  name: 'user-by-email',
+  table: 'App',
+  when: (i) => i['type'] === 'User',
+  key: (i) => `user-by-email:${String(i['email'])}`,
+  strategy: 'invalidate',
+};
 
 describe('planCommands', () => {
   describe('write-through', () => {
@@ -46,7 +59,10 @@ describe('planCommands', () => {
     });
 
     it('writes every key when key() returns several', () => {
-      const [plan] = planCommands([insert(user)], [{ key: (i) => [`a:${String(i['pk'])}`, `b:${String(i['pk'])}`, `a:${String(i['pk'])}`], strategy: 'write-through' }]);
+      const [plan] = planCommands(
+        [insert(user)],
+        [{ key: (i) => [`a:${String(i['pk'])}`, `b:${String(i['pk'])}`, `a:${String(i['pk'])}`], strategy: 'write-through' }],
+      );
       expect(plan?.commands.map((c) => c.key)).toEqual(['a:u1', 'b:u1']);
     });
 
@@ -109,7 +125,18 @@ describe('planCommands', () => {
     });
 
     it('reports a key function that throws, without its message (it may hold item data)', () => {
-      const [plan] = planCommands([insert(user, { sequenceNumber: '77' })], [{ name: 'boom', key: () => { throw new TypeError('secret a@example.com'); }, strategy: 'invalidate' }]);
+      const [plan] = planCommands(
+        [insert(user, { sequenceNumber: '77' })],
+        [
+          {
+            name: 'boom',
+            key: () => {
+              throw new TypeError('secret a@example.com');
+            },
+            strategy: 'invalidate',
+          },
+        ],
+      );
       expect(plan?.error).toMatchObject({ sequenceNumber: '77', rule: 'boom', field: 'key' });
       expect(plan?.error?.message).not.toContain('a@example.com');
       expect(plan?.error?.cause).toBeInstanceOf(TypeError);
@@ -121,7 +148,9 @@ describe('planCommands', () => {
       const ttlRemove = remove(user, { ttl: true });
       expect(planCommands([ttlRemove], [byId])[0]?.commands).toEqual([{ kind: 'delete', key: 'user:u1' }]);
       expect(planCommands([ttlRemove], [byId], { ttlDeletes: 'ignore' })[0]).toMatchObject({ commands: [], skipped: 'ttl-delete-ignored' });
-      expect(planCommands([ttlRemove], [{ ...byId, ttlDeletes: 'ignore' }, byEmail])[0]?.commands).toEqual([{ kind: 'delete', key: 'user-by-email:a@example.com' }]);
+      expect(planCommands([ttlRemove], [{ ...byId, ttlDeletes: 'ignore' }, byEmail])[0]?.commands).toEqual([
+        { kind: 'delete', key: 'user-by-email:a@example.com' },
+      ]);
       // A user's own delete is never mistaken for a TTL delete.
       expect(planCommands([remove(user)], [byId], { ttlDeletes: 'ignore' })[0]?.commands).toHaveLength(1);
     });
@@ -134,10 +163,18 @@ describe('planCommands', () => {
       ['no SequenceNumber', { eventName: 'INSERT', dynamodb: { Keys: { pk: { S: 'x' } } } }, 'dynamodb.SequenceNumber'],
       ['unknown eventName', { eventName: 'UNKNOWN_TO_SDK_VERSION', dynamodb: { SequenceNumber: '1', Keys: { pk: { S: 'x' } } } }, 'eventName'],
       ['no Keys', { eventName: 'INSERT', dynamodb: { SequenceNumber: '1', NewImage: { pk: { S: 'x' } } } }, 'dynamodb.Keys'],
-      ['malformed AttributeValue', { eventName: 'INSERT', dynamodb: { SequenceNumber: '1', Keys: { pk: { S: 'x' } }, NewImage: { pk: { S: 'x' }, n: { N: 'twelve' } } } }, 'dynamodb.NewImage.n'],
+      [
+        'malformed AttributeValue',
+        { eventName: 'INSERT', dynamodb: { SequenceNumber: '1', Keys: { pk: { S: 'x' } }, NewImage: { pk: { S: 'x' }, n: { N: 'twelve' } } } },
+        'dynamodb.NewImage.n',
+      ],
       ['39-digit number', { eventName: 'INSERT', dynamodb: { SequenceNumber: '1', Keys: { pk: { N: '1'.repeat(39) } } } }, 'dynamodb.Keys.pk'],
       ['binary that is not base64', { eventName: 'INSERT', dynamodb: { SequenceNumber: '1', Keys: { pk: { B: 'not base64!' } } } }, 'dynamodb.Keys.pk'],
-      ['nested malformed value', { eventName: 'INSERT', dynamodb: { SequenceNumber: '1', Keys: { pk: { S: 'x' } }, NewImage: { m: { M: { l: { L: [{ S: 1 }] } } } } } }, 'dynamodb.NewImage.m.l[0]'],
+      [
+        'nested malformed value',
+        { eventName: 'INSERT', dynamodb: { SequenceNumber: '1', Keys: { pk: { S: 'x' } }, NewImage: { m: { M: { l: { L: [{ S: 1 }] } } } } } },
+        'dynamodb.NewImage.m.l[0]',
+      ],
     ])('reports %s as an InvalidRecordError naming the field', (_, record, field) => {
       const [plan] = planCommands([record], [{ key: (i) => `k:${String(i['pk'])}`, strategy: 'invalidate' }]);
       expect(plan?.error).toBeInstanceOf(InvalidRecordError);

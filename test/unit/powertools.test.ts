@@ -48,8 +48,20 @@ describe('a Powertools Logger passed as the logger', () => {
     const lines = jsonLines('stderr');
     expect(lines).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ level: 'WARN', service: 'orders', message: expect.stringContaining('table User'), table: 'User', ruleTables: ['Users'], records: 1 }),
-        expect.objectContaining({ level: 'ERROR', service: 'orders', message: 'invalid record; reporting it for retry', error: expect.objectContaining({ name: 'InvalidRecordError' }) }),
+        expect.objectContaining({
+          level: 'WARN',
+          service: 'orders',
+          message: expect.stringContaining('table User'),
+          table: 'User',
+          ruleTables: ['Users'],
+          records: 1,
+        }),
+        expect.objectContaining({
+          level: 'ERROR',
+          service: 'orders',
+          message: 'invalid record; reporting it for retry',
+          error: expect.objectContaining({ name: 'InvalidRecordError' }),
+        }),
       ]),
     );
     expect(jsonLines('stdout')).toEqual(expect.arrayContaining([expect.objectContaining({ level: 'DEBUG', service: 'orders', message: 'batch processed' })]));

@@ -58,8 +58,7 @@ function fakeClient(respond: Responder, cluster?: { slots: string[][] }) {
   return { client, pipelines };
 }
 
-const okReplies: Responder = (sent) =>
-  sent.map(({ args }) => [null, args[0] === 'SET' ? 'OK' : args[0] === 'SCRIPT' ? 'sha' : 1]);
+const okReplies: Responder = (sent) => sent.map(({ args }) => [null, args[0] === 'SET' ? 'OK' : args[0] === 'SCRIPT' ? 'sha' : 1]);
 
 function failed(result: CommandResult | undefined): Error {
   if (!result || result.ok) throw new Error('expected a failed result');
@@ -87,7 +86,9 @@ describe('redisAdapter with a standalone client', () => {
 
   it('reports a server error reply as that command refused, with a hint, and the rest ok', async () => {
     const { client } = fakeClient((sent) =>
-      sent.map(({ args }, i) => (i === 1 ? [replyError("NOPERM this user has no permissions to access one of the keys used as arguments"), null] : [null, args[0] === 'SET' ? 'OK' : 0])),
+      sent.map(({ args }, i) =>
+        i === 1 ? [replyError('NOPERM this user has no permissions to access one of the keys used as arguments'), null] : [null, args[0] === 'SET' ? 'OK' : 0],
+      ),
     );
     const results = await redisAdapter({ client }).execute([
       { kind: 'set', key: 'ok:1', value: 'v' },
@@ -227,10 +228,13 @@ describe('redisAdapter with a cluster client', () => {
 
   it('waits for the slot map with an empty pipeline when the client has not connected yet', async () => {
     const lazySlots: string[][] = [];
-    const { client, pipelines } = fakeClient((sent) => {
-      if (sent.length === 0) lazySlots.push(...slots);
-      return okReplies(sent, 0);
-    }, { slots: lazySlots });
+    const { client, pipelines } = fakeClient(
+      (sent) => {
+        if (sent.length === 0) lazySlots.push(...slots);
+        return okReplies(sent, 0);
+      },
+      { slots: lazySlots },
+    );
     const results = await redisAdapter({ client }).execute([
       { kind: 'set', key: 'a', value: '1' },
       { kind: 'set', key: 'b', value: '2' },
@@ -250,13 +254,29 @@ describe('redisAdapter options', () => {
     ['a NaN timeout', { url: 'redis://localhost', commandTimeoutMs: Number.NaN }, /commandTimeoutMs: must be a positive number/],
     // TLS comes from the url scheme and the tls option only; spread over the adapter's options,
     // even `tls: undefined` would make ioredis connect in plaintext.
-    ['clientOptions.tls, even undefined', { url: 'rediss://h', clientOptions: { tls: undefined } }, /clientOptions\.tls: not accepted: TLS is decided by the url scheme/],
+    [
+      'clientOptions.tls, even undefined',
+      { url: 'rediss://h', clientOptions: { tls: undefined } },
+      /clientOptions\.tls: not accepted: TLS is decided by the url scheme/,
+    ],
     ['clientOptions.tls with redis://', { url: 'redis://h', clientOptions: { tls: {} } }, /clientOptions\.tls: not accepted/],
-    ['clientOptions.redisOptions.tls (cluster)', { url: 'rediss://h', cluster: true, clientOptions: { redisOptions: { tls: false } } }, /clientOptions\.redisOptions\.tls: not accepted/],
+    [
+      'clientOptions.redisOptions.tls (cluster)',
+      { url: 'rediss://h', cluster: true, clientOptions: { redisOptions: { tls: false } } },
+      /clientOptions\.redisOptions\.tls: not accepted/,
+    ],
     ['clientOptions.Connector', { url: 'rediss://h', clientOptions: { Connector: class {} } }, /clientOptions\.Connector: not accepted/],
     ['a tls option that is not an object', { url: 'rediss://h', tls: false as unknown as object }, /tls: must be an object of tls\.connect options/],
-    ['tls.rejectUnauthorized: false', { url: 'rediss://h', tls: { rejectUnauthorized: false } }, /tls\.rejectUnauthorized: certificate verification cannot be switched off/],
-    ['tls.rejectUnauthorized: undefined (read as false by tls.connect)', { url: 'rediss://h', tls: { rejectUnauthorized: undefined } }, /tls\.rejectUnauthorized/],
+    [
+      'tls.rejectUnauthorized: false',
+      { url: 'rediss://h', tls: { rejectUnauthorized: false } },
+      /tls\.rejectUnauthorized: certificate verification cannot be switched off/,
+    ],
+    [
+      'tls.rejectUnauthorized: undefined (read as false by tls.connect)',
+      { url: 'rediss://h', tls: { rejectUnauthorized: undefined } },
+      /tls\.rejectUnauthorized/,
+    ],
   ])('rejects %s at creation with a ConfigError naming the option', (_, options, message) => {
     expect(() => redisAdapter(options)).toThrow(ConfigError);
     expect(() => redisAdapter(options)).toThrow(message);

@@ -51,7 +51,7 @@ describe('cleanError', () => {
     expect(cleanError(raw).message).toBe('connect ECONNREFUSED ::1:6379; connect ECONNREFUSED 127.0.0.1:6379');
   });
 
-  it('returns the library\'s own errors unchanged and wraps non-errors without printing them', () => {
+  it("returns the library's own errors unchanged and wraps non-errors without printing them", () => {
     const own = new CacheUnavailableError('down', { adapter: 'redis' });
     expect(cleanError(own)).toBe(own);
     expect(cleanError('plain text').message).toBe('plain text');

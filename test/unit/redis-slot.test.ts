@@ -31,14 +31,17 @@ describe('keySlot', () => {
 
   it('agrees with ioredis (cluster-key-slot) for any string, including braces and unicode', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('{', '}', '{}', '{a}', '}{')).chain((a) =>
-        fc.tuple(fc.constant(a), fc.string({ unit: 'grapheme' })).map(([x, y]) => x + y),
-      ), (key) => {
-        const slot = keySlot(key);
-        expect(slot).toBeGreaterThanOrEqual(0);
-        expect(slot).toBeLessThan(SLOT_COUNT);
-        expect(slot).toBe(calculateSlot(key));
-      }),
+      fc.property(
+        fc
+          .oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('{', '}', '{}', '{a}', '}{'))
+          .chain((a) => fc.tuple(fc.constant(a), fc.string({ unit: 'grapheme' })).map(([x, y]) => x + y)),
+        (key) => {
+          const slot = keySlot(key);
+          expect(slot).toBeGreaterThanOrEqual(0);
+          expect(slot).toBeLessThan(SLOT_COUNT);
+          expect(slot).toBe(calculateSlot(key));
+        },
+      ),
       { numRuns: 2_000 },
     );
   });

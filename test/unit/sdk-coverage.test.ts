@@ -4,7 +4,14 @@ import { compileRules } from '../../src/core/compiled-rule.js';
 import type { Rule } from '../../src/core/rules.js';
 import { decideRead, storesItem } from '../../src/sdk/coverage.js';
 
-const user: Rule = { name: 'users', table: 'App', when: (i) => String(i['pk']).startsWith('user#'), key: (i) => `user:${String(i['pk'])}`, strategy: 'write-through', codec: 'dynamodb' };
+const user: Rule = {
+  name: 'users',
+  table: 'App',
+  when: (i) => String(i['pk']).startsWith('user#'),
+  key: (i) => `user:${String(i['pk'])}`,
+  strategy: 'write-through',
+  codec: 'dynamodb',
+};
 
 function decide(rules: Rule[], input: Partial<GetItemCommandInput>) {
   const compiled = compileRules(rules).filter((r) => r.matchesTable('App'));

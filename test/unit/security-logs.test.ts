@@ -39,16 +39,38 @@ const rules: Rule[] = [
 /** Errors exactly as the adapters build them, for every command: each names the key in its message. */
 type ErrorFactory = (command: CacheCommand) => Error;
 const ADAPTER_ERRORS: [string, ErrorFactory][] = [
-  ['redis: refused', (c) => (redisFailure(c, Object.assign(new Error('WRONGTYPE Operation against a key holding the wrong kind of value'), { name: 'ReplyError' }), true) as { error: Error }).error],
+  [
+    'redis: refused',
+    (c) =>
+      (
+        redisFailure(c, Object.assign(new Error('WRONGTYPE Operation against a key holding the wrong kind of value'), { name: 'ReplyError' }), true) as {
+          error: Error;
+        }
+      ).error,
+  ],
   ['redis: outcome unknown', (c) => (redisFailure(c, new Error('Command timed out'), false) as { error: Error }).error],
   [
     // A script (versioned command) that got no reply: the key is in the cause's message too.
     'redis: script without reply',
-    (c) => (redisFailure(c, new CacheUnavailableError(`Redis did not answer set-versioned script on ${JSON.stringify(c.key)}: Command timed out`, { adapter: 'redis' }), false) as { error: Error }).error,
+    (c) =>
+      (
+        redisFailure(
+          c,
+          new CacheUnavailableError(`Redis did not answer set-versioned script on ${JSON.stringify(c.key)}: Command timed out`, { adapter: 'redis' }),
+          false,
+        ) as { error: Error }
+      ).error,
   ],
-  ['memcached: value too large', (c) => new MemcachedValueTooLargeError({ key: c.key, bytes: 2_000_000, limit: 1_000_000, refusedBy: 'server', removed: true })],
+  [
+    'memcached: value too large',
+    (c) => new MemcachedValueTooLargeError({ key: c.key, bytes: 2_000_000, limit: 1_000_000, refusedBy: 'server', removed: true }),
+  ],
   ['core: value too large', (c) => new ValueTooLargeError({ key: c.key, bytes: 2_000_000, limit: 1_000_000 })],
-  ['memcached: outcome unknown', (c) => new CacheCommandError(`memcached ${c.kind} of key ${JSON.stringify(c.key)} failed, outcome unknown: socket hang up`, { key: c.key, command: c.kind })],
+  [
+    'memcached: outcome unknown',
+    (c) =>
+      new CacheCommandError(`memcached ${c.kind} of key ${JSON.stringify(c.key)} failed, outcome unknown: socket hang up`, { key: c.key, command: c.kind }),
+  ],
   [
     // A raw ioredis ReplyError carries the command with its arguments (key and value).
     'raw ioredis ReplyError',
@@ -67,7 +89,10 @@ function failingAdapter(factory: ErrorFactory): CacheAdapter {
 
 function recordingLogger(): Logger & { text: () => string } {
   const lines: unknown[] = [];
-  const at = (level: string) => (message: string, ...extra: Record<string, unknown>[]) => lines.push({ level, message, extra });
+  const at =
+    (level: string) =>
+    (message: string, ...extra: Record<string, unknown>[]) =>
+      lines.push({ level, message, extra });
   return { text: () => JSON.stringify(lines), debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
@@ -78,14 +103,7 @@ function hostileBatch(): unknown[] {
   const unknownEvent = structuredClone(insert(alice)) as unknown as Record<string, unknown>;
   unknownEvent['eventName'] = 'UNKNOWN_TO_SDK_VERSION';
   const missing = insert({ pk: 'pk-secret-77', type: 'User', name: 'Alice Secretname' }); // no email: key would hold "undefined"
-  return [
-    insert(alice),
-    modify(alice, { ...alice, email: 'bob.secret@example.com' }),
-    malformed,
-    unknownEvent,
-    missing,
-    insert({ ...alice, name: 'boom' }),
-  ];
+  return [insert(alice), modify(alice, { ...alice, email: 'bob.secret@example.com' }), malformed, unknownEvent, missing, insert({ ...alice, name: 'boom' })];
 }
 
 const stdout = captureStdout();
@@ -124,7 +142,8 @@ describe('no item contents in logs by default', () => {
   it('an adapter that rejects with a key in its message: the handler log does not repeat it', async () => {
     const adapter: CacheAdapter = {
       name: 'rejecting',
-      execute: (commands) => Promise.reject(new CacheCommandError(`cannot write ${JSON.stringify(commands[0]?.key)}`, { key: commands[0]?.key ?? '', command: 'set' })),
+      execute: (commands) =>
+        Promise.reject(new CacheCommandError(`cannot write ${JSON.stringify(commands[0]?.key)}`, { key: commands[0]?.key ?? '', command: 'set' })),
       get: async () => undefined,
       close: async () => {},
     };

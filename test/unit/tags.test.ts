@@ -48,9 +48,13 @@ describe('the tags strategy', () => {
   });
 
   it.each<[string, Rule['tags'], RegExp]>([
-    ['throws', () => {
-      throw new Error('boom');
-    }, /tags threw Error/],
+    [
+      'throws',
+      () => {
+        throw new Error('boom');
+      },
+      /tags threw Error/,
+    ],
     ['returns a number', () => 42 as unknown as string, /tags must return a string or an array/],
     ['returns an array with a number', () => ['a', 5] as unknown as string[], /empty or non-string tag/],
     ['returns an empty tag', () => '', /empty or non-string tag/],

@@ -84,14 +84,15 @@ describe('checkTemplate (CloudFormation schema checker)', () => {
     ]);
     expect(broken('Period: 60', 'Period: sixty')).toEqual([expect.stringContaining('Period: expected a number')]);
     expect(broken('Period: 60', 'Period: 60.5')).toEqual([expect.stringContaining('Period: expected an integer')]);
-    expect(broken("- { Name: QueueName, Value: !GetAtt Queue.QueueName }", 'QueueName')).toEqual([
-      expect.stringContaining('Dimensions: expected a list'),
-    ]);
+    expect(broken('- { Name: QueueName, Value: !GetAtt Queue.QueueName }', 'QueueName')).toEqual([expect.stringContaining('Dimensions: expected a list')]);
   });
 
   it('reports a nested property the nested type does not have', () => {
     expect(broken('{ Name: QueueName, Value', '{ Key: QueueName, Value')).toEqual(
-      expect.arrayContaining([expect.stringContaining('Dimensions[0].Key: unknown property'), expect.stringContaining('Dimensions[0].Name: required property missing')]),
+      expect.arrayContaining([
+        expect.stringContaining('Dimensions[0].Key: unknown property'),
+        expect.stringContaining('Dimensions[0].Name: required property missing'),
+      ]),
     );
   });
 
@@ -132,7 +133,7 @@ describe('checkTemplate (CloudFormation schema checker)', () => {
 
   it('reports a parameter default outside its AllowedValues or type', () => {
     expect(broken('Default: 30', 'Default: thirty')).toEqual([expect.stringContaining('"thirty" is not a number')]);
-    expect(broken("Default: ''", "Default: x\n    AllowedValues: [a, b]")).toEqual([expect.stringContaining('is not one of AllowedValues')]);
+    expect(broken("Default: ''", 'Default: x\n    AllowedValues: [a, b]')).toEqual([expect.stringContaining('is not one of AllowedValues')]);
   });
 
   it('reads every CloudFormation short form', () => {

@@ -49,7 +49,10 @@ describe('ddb-cache-sync init-stack', () => {
     const manifest: unknown = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'));
     const files = typeof manifest === 'object' && manifest !== null && 'files' in manifest && Array.isArray(manifest.files) ? manifest.files : [];
     for (const { from } of STACK_FILES) {
-      expect(files.some((entry: unknown) => typeof entry === 'string' && (from === entry || from.startsWith(`${entry}/`))), from).toBe(true);
+      expect(
+        files.some((entry: unknown) => typeof entry === 'string' && (from === entry || from.startsWith(`${entry}/`))),
+        from,
+      ).toBe(true);
     }
   });
 

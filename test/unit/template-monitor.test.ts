@@ -17,7 +17,12 @@ const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
 
 const STACKS = [
   { file: 'examples/cloudformation/stack.yaml', monitor: 'examples/handler/monitor.ts', handler: 'examples/handler/index.ts', adapter: 'redis' },
-  { file: 'examples/cloudformation/stack-memcached.yaml', monitor: 'examples/handler/monitor-memcached.ts', handler: 'examples/handler/memcached.ts', adapter: 'memcached' },
+  {
+    file: 'examples/cloudformation/stack-memcached.yaml',
+    monitor: 'examples/handler/monitor-memcached.ts',
+    handler: 'examples/handler/memcached.ts',
+    adapter: 'memcached',
+  },
 ] as const;
 
 /** The resources the monitor adds, and the condition each must carry. */
@@ -56,7 +61,9 @@ describe.each(STACKS)('$file: consistency monitor', ({ file, monitor, handler, a
     const rules = section(template, 'Rules');
     const rule = rules['MonitorNeedsCodeAndDynamoDbRoute'];
     expect(isRecord(rule) && rule['RuleCondition']).toEqual({ 'Fn::Equals': [{ Ref: 'EnableConsistencyMonitor' }, 'true'] });
-    const asserted = (isRecord(rule) && Array.isArray(rule['Assertions']) ? rule['Assertions'] : []).map((a: Json) => (isRecord(a) ? allStrings(a['Assert']) : []));
+    const asserted = (isRecord(rule) && Array.isArray(rule['Assertions']) ? rule['Assertions'] : []).map((a: Json) =>
+      isRecord(a) ? allStrings(a['Assert']) : [],
+    );
     expect(asserted).toEqual([
       ['MonitorCodeS3Key', ''],
       ['DynamoDbPrefixListId', ''],
@@ -96,7 +103,17 @@ describe.each(STACKS)('$file: consistency monitor', ({ file, monitor, handler, a
 
   it('alarms on StaleKeys with the namespace and dimensions the monitor emits, notifying on alarm and on OK', () => {
     const emitted = monitorEmfDocument(
-      { Records: 1, SampledRecords: 1, CheckedKeys: 1, StaleKeys: 1, UncheckedKeys: 0, RepairedKeys: 0, InvalidRecords: 0, StreamLagMs: undefined, StaleAgeMs: undefined },
+      {
+        Records: 1,
+        SampledRecords: 1,
+        CheckedKeys: 1,
+        StaleKeys: 1,
+        UncheckedKeys: 0,
+        RepairedKeys: 0,
+        InvalidRecords: 0,
+        StreamLagMs: undefined,
+        StaleAgeMs: undefined,
+      },
       adapter,
       {},
       0,
@@ -112,7 +129,12 @@ describe.each(STACKS)('$file: consistency monitor', ({ file, monitor, handler, a
       expect(alarm['OKActions'], name).toEqual(alarm['AlarmActions']);
       expect(allStrings(alarm['AlarmActions'])).toContain('AlarmTopicArn');
     }
-    expect(resource(template, 'StaleKeysAlarm').properties).toMatchObject({ MetricName: 'StaleKeys', Statistic: 'Sum', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    expect(resource(template, 'StaleKeysAlarm').properties).toMatchObject({
+      MetricName: 'StaleKeys',
+      Statistic: 'Sum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
   });
 
   it("gives the monitor's role GetItem on the table only, the stream read, and no write of any kind", () => {
@@ -127,7 +149,8 @@ describe.each(STACKS)('$file: consistency monitor', ({ file, monitor, handler, a
       'dynamodb:ListStreams',
     ]);
     expect(byAction.get('dynamodb:GetItem')?.map(getAtt)).toEqual([['Table', 'Arn']]);
-    for (const action of ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator']) expect(byAction.get(action)?.map(getAtt), action).toEqual([['Table', 'StreamArn']]);
+    for (const action of ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'])
+      expect(byAction.get(action)?.map(getAtt), action).toEqual([['Table', 'StreamArn']]);
     expect(allStrings(byAction.get('logs:PutLogEvents')).join(' ')).toContain('log-group:${MonitorLogGroup}:*');
     const writes = /^(dynamodb:(Put|Update|Delete|BatchWrite|TransactWrite)|sqs:|secretsmanager:(Put|Update|Create|Delete))/;
     for (const action of byAction.keys()) expect(action, action).not.toMatch(writes);
@@ -137,12 +160,26 @@ describe.each(STACKS)('$file: consistency monitor', ({ file, monitor, handler, a
 
   it('opens a DynamoDB route only with the monitor: a gateway endpoint on the given route tables and HTTPS to the prefix list', () => {
     const endpoint = resource(template, 'DynamoDbGatewayEndpoint').properties;
-    expect(endpoint).toMatchObject({ VpcEndpointType: 'Gateway', ServiceName: { 'Fn::Sub': 'com.amazonaws.${AWS::Region}.dynamodb' }, RouteTableIds: { Ref: 'RouteTableIds' } });
+    expect(endpoint).toMatchObject({
+      VpcEndpointType: 'Gateway',
+      ServiceName: { 'Fn::Sub': 'com.amazonaws.${AWS::Region}.dynamodb' },
+      RouteTableIds: { Ref: 'RouteTableIds' },
+    });
     expect(conditions['HasRouteTables']).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ 'Fn::Join': ['', { Ref: 'RouteTableIds' }] }, ''] }] });
     const dynamoRoutes = ofType(template, 'AWS::EC2::SecurityGroupEgress').filter((rule) => rule.properties['DestinationPrefixListId'] !== undefined);
-    expect(dynamoRoutes.map((rule) => [rule.name, rule.condition, ref(rule.properties['DestinationPrefixListId']), rule.properties['FromPort'], rule.properties['ToPort']])).toEqual([
-      ['MonitorEgressToDynamoDb', 'MonitorOn', 'DynamoDbPrefixListId', 443, 443],
-    ]);
-    expect(ofType(template, 'AWS::EC2::VPCEndpoint').filter((e) => allStrings(e.properties['ServiceName']).join('').includes('dynamodb')).map((e) => e.condition)).toEqual(['CreateDynamoDbEndpoint']);
+    expect(
+      dynamoRoutes.map((rule) => [
+        rule.name,
+        rule.condition,
+        ref(rule.properties['DestinationPrefixListId']),
+        rule.properties['FromPort'],
+        rule.properties['ToPort'],
+      ]),
+    ).toEqual([['MonitorEgressToDynamoDb', 'MonitorOn', 'DynamoDbPrefixListId', 443, 443]]);
+    expect(
+      ofType(template, 'AWS::EC2::VPCEndpoint')
+        .filter((e) => allStrings(e.properties['ServiceName']).join('').includes('dynamodb'))
+        .map((e) => e.condition),
+    ).toEqual(['CreateDynamoDbEndpoint']);
   });
 });

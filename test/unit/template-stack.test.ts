@@ -153,9 +153,7 @@ describe.each(STACKS)('$file', ({ file, handler, cachePorts }) => {
   it("lets only the function (and, if given, the readers' group) reach the cache, only on the cache ports", () => {
     const cacheGroup = resource(template, 'CacheSecurityGroup');
     expect(cacheGroup.properties['SecurityGroupIngress'], 'no inline ingress').toBeUndefined();
-    const ingress = ofType(template, 'AWS::EC2::SecurityGroupIngress').filter(
-      (rule) => getAtt(rule.properties['GroupId'])?.[0] === 'CacheSecurityGroup',
-    );
+    const ingress = ofType(template, 'AWS::EC2::SecurityGroupIngress').filter((rule) => getAtt(rule.properties['GroupId'])?.[0] === 'CacheSecurityGroup');
     const sources = ingress.map((rule) => {
       expect(rule.properties['CidrIp']).toBeUndefined();
       expect(rule.properties['CidrIpv6']).toBeUndefined();
@@ -229,7 +227,9 @@ describe.each(STACKS)('$file', ({ file, handler, cachePorts }) => {
     const environment = fn.properties['Environment'];
     const variables = isRecord(environment) && isRecord(environment['Variables']) ? Object.keys(environment['Variables']) : [];
     const source = read(handler);
-    const read_ = new Set([...source.matchAll(/env\[['"]([A-Z_]+)['"]\]|required\(env, ['"]([A-Z_]+)['"]\)|flag\(env, ['"]([A-Z_]+)['"]/g)].map((m) => m[1] ?? m[2] ?? m[3]));
+    const read_ = new Set(
+      [...source.matchAll(/env\[['"]([A-Z_]+)['"]\]|required\(env, ['"]([A-Z_]+)['"]\)|flag\(env, ['"]([A-Z_]+)['"]/g)].map((m) => m[1] ?? m[2] ?? m[3]),
+    );
     expect(variables.length).toBeGreaterThan(0);
     for (const variable of variables) expect(read_.has(variable), `${variable} is read by ${handler}`).toBe(true);
   });

@@ -25,7 +25,9 @@ describe('a stream table no rule names', () => {
     const handler = createStreamHandler({ adapter: memoryAdapter(), rules, logger, metrics: false });
     const secret = { pk: 'u1', email: 'secret@example.com' };
 
-    const response = await handler(event(insert(secret, { table: 'User' }), modify(secret, { ...secret, name: 'x' }, { table: 'User' }), remove(secret, { table: 'User' })));
+    const response = await handler(
+      event(insert(secret, { table: 'User' }), modify(secret, { ...secret, name: 'x' }, { table: 'User' }), remove(secret, { table: 'User' })),
+    );
 
     expect(response).toEqual({ batchItemFailures: [] });
     expect(logger.warnings).toHaveLength(1);
@@ -39,7 +41,12 @@ describe('a stream table no rule names', () => {
   it('warns once for each unmatched table of a batch, and again on the next invocation', async () => {
     const logger = recordingLogger();
     const handler = createStreamHandler({ adapter: memoryAdapter(), rules, logger, metrics: false });
-    const batch = event(insert({ pk: 'a' }, { table: 'User' }), insert({ pk: 'b' }, { table: 'Order' }), insert({ pk: 'c' }, { table: 'User' }), insert({ pk: 'd' }, { table: 'Users' }));
+    const batch = event(
+      insert({ pk: 'a' }, { table: 'User' }),
+      insert({ pk: 'b' }, { table: 'Order' }),
+      insert({ pk: 'c' }, { table: 'User' }),
+      insert({ pk: 'd' }, { table: 'Users' }),
+    );
 
     await handler(batch);
     expect(logger.warnings.map((w) => w.extra[0]?.['table'])).toEqual(['User', 'Order']);
@@ -50,7 +57,9 @@ describe('a stream table no rule names', () => {
   it('stays quiet when every record matches a rule’s table, even if `when` filters it out', async () => {
     const logger = recordingLogger();
     const filtered: Rule[] = [{ table: 'App', when: (i) => i['type'] === 'User', key: (i) => `user:${String(i['pk'])}`, strategy: 'invalidate' }];
-    const result = await createStreamProcessor({ adapter: memoryAdapter(), rules: filtered, logger, metrics: false }).process(event(insert({ pk: 'o1', type: 'Order' })));
+    const result = await createStreamProcessor({ adapter: memoryAdapter(), rules: filtered, logger, metrics: false }).process(
+      event(insert({ pk: 'o1', type: 'Order' })),
+    );
     expect(result.metrics.SkippedRecords).toBe(0);
     expect(logger.warnings).toEqual([]);
   });

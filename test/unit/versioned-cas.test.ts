@@ -42,7 +42,7 @@ function racyStore(rand: () => number) {
 
 const seeded = (seed: number) => {
   let a = seed >>> 0;
-  return () => ((a = (Math.imul(a, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (a = (Math.imul(a, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 };
 const opts = { floorTtlMs: 86_400_000, now: () => 1_000 };
 
@@ -52,10 +52,14 @@ describe('versioned operations over compare-and-swap', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.tuple(fc.integer({ min: 1, max: 30 }), fc.boolean()), { minLength: 2, maxLength: 20 }), fc.integer(), async (ops, seed) => {
         const { store, data, conflicts } = racyStore(seeded(seed));
-        await Promise.all(ops.map(([v, del]) => (del ? casDeleteVersioned(store, 'k', String(v), 60) : casSetVersioned(store, 'k', String(v), `v${v}`, undefined))));
+        await Promise.all(
+          ops.map(([v, del]) => (del ? casDeleteVersioned(store, 'k', String(v), 60) : casSetVersioned(store, 'k', String(v), `v${v}`, undefined))),
+        );
         const top = Math.max(...ops.map(([v]) => v));
         const topDeleted = ops.some(([v, d]) => v === top && d);
-        expect(decodeEnvelope(data.get('k')?.value ?? '')).toMatchObject(topDeleted ? { kind: 'tombstone', version: String(top) } : { kind: 'value', version: String(top) });
+        expect(decodeEnvelope(data.get('k')?.value ?? '')).toMatchObject(
+          topDeleted ? { kind: 'tombstone', version: String(top) } : { kind: 'value', version: String(top) },
+        );
         if (conflicts() > 0) sawConflict = true;
       }),
       { numRuns: 200 },
@@ -72,7 +76,9 @@ describe('versioned operations over compare-and-swap', () => {
         const write = tombstone ? casDeleteVersioned(store, 'k', '5', 60) : casSetVersioned(store, 'k', '5', 'stream', undefined);
         const fill = casFill(store, 'k', 'r1', 'reader-old', undefined, undefined, opts);
         await Promise.all([write, fill]);
-        expect(decodeEnvelope(data.get('k')?.value ?? '')).toMatchObject(tombstone ? { kind: 'tombstone', version: '5' } : { kind: 'value', version: '5', payload: 'stream' });
+        expect(decodeEnvelope(data.get('k')?.value ?? '')).toMatchObject(
+          tombstone ? { kind: 'tombstone', version: '5' } : { kind: 'value', version: '5', payload: 'stream' },
+        );
       }),
       { numRuns: 300 },
     );

@@ -135,7 +135,9 @@ describe('memory adapter: versioned commands and leases', () => {
         await cache.execute(ops.map(([v, isDelete]) => (isDelete ? del('k', String(v)) : set('k', String(v)))));
         const top = Math.max(...ops.map(([v]) => v));
         const topDeleted = ops.some(([v, d]) => v === top && d);
-        expect(decodeEnvelope((await cache.get('k')) ?? '')).toMatchObject(topDeleted ? { kind: 'tombstone', version: String(top) } : { kind: 'value', version: String(top) });
+        expect(decodeEnvelope((await cache.get('k')) ?? '')).toMatchObject(
+          topDeleted ? { kind: 'tombstone', version: String(top) } : { kind: 'value', version: String(top) },
+        );
       }),
     );
   });
@@ -181,13 +183,18 @@ describe('memory adapter: versioned commands and leases', () => {
 describe('handler with versioned rules', () => {
   it('refuses a versioned rule without a version, or on an adapter that cannot run it', () => {
     const plain = { name: 'plain', execute: async () => [], get: async () => undefined, close: async () => {} };
-    expect(() => createStreamProcessor({ adapter: memoryAdapter(), rules: [{ key: () => 'k', strategy: 'versioned' }], logger: false, metrics: false })).toThrow(
-      /rules\[0\]\.version/,
-    );
+    expect(() =>
+      createStreamProcessor({ adapter: memoryAdapter(), rules: [{ key: () => 'k', strategy: 'versioned' }], logger: false, metrics: false }),
+    ).toThrow(/rules\[0\]\.version/);
     expect(() => createStreamProcessor({ adapter: plain, rules: [bySeq], logger: false, metrics: false })).toThrow(ConfigError);
-    expect(() => createStreamProcessor({ adapter: memoryAdapter(), rules: [{ key: () => 'k', strategy: 'invalidate', version: 'sequenceNumber' }], logger: false, metrics: false })).toThrow(
-      /only applies to strategy 'versioned'/,
-    );
+    expect(() =>
+      createStreamProcessor({
+        adapter: memoryAdapter(),
+        rules: [{ key: () => 'k', strategy: 'invalidate', version: 'sequenceNumber' }],
+        logger: false,
+        metrics: false,
+      }),
+    ).toThrow(/only applies to strategy 'versioned'/);
   });
 
   it('survives a replay of an older batch after a newer one', async () => {

@@ -62,10 +62,16 @@ export function memjsCasStore(client: MemjsFrameClient, keyOf: (key: string) => 
       client.incrSeq();
       const seq = client.seq;
       // One attempt: a resend is the CAS loop's business (it re-reads), never memjs's.
-      client.perform(mapped, frame(opcode, Buffer.from(mapped, 'utf8'), extras, value, seq, cas), seq, (error, response) => {
-        if (error || !response) reject(error ?? new Error('memcached: no response'));
-        else resolve(response);
-      }, 1);
+      client.perform(
+        mapped,
+        frame(opcode, Buffer.from(mapped, 'utf8'), extras, value, seq, cas),
+        seq,
+        (error, response) => {
+          if (error || !response) reject(error ?? new Error('memcached: no response'));
+          else resolve(response);
+        },
+        1,
+      );
     });
   const unexpected = (what: string, status: number) => new Error(`memcached ${what} answered status 0x${status.toString(16).padStart(4, '0')}`);
 

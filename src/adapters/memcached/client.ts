@@ -64,7 +64,11 @@ async function loadMemjs(): Promise<typeof import('memjs')> {
  * to the same servers as they would with the real addresses. Returns the tunnels and the
  * entries memjs dials instead (credentials kept).
  */
-async function openTunnels(entries: readonly string[], options: MemcachedServersOptions, connectTimeoutMs: number): Promise<{ tunnels: TlsTunnel[]; dialed: string[] }> {
+async function openTunnels(
+  entries: readonly string[],
+  options: MemcachedServersOptions,
+  connectTimeoutMs: number,
+): Promise<{ tunnels: TlsTunnel[]; dialed: string[] }> {
   const tlsOptions = typeof options.tls === 'object' ? options.tls : {};
   const tunnels: TlsTunnel[] = [];
   const dialed: string[] = [];

@@ -26,10 +26,7 @@ export class MemcachedValueTooLargeError extends ValueTooLargeError {
   readonly refusedBy: 'adapter' | 'server';
   /** Whether the previous value of the key is known to be gone from the cache. */
   readonly removed: boolean;
-  constructor(
-    context: { key: string; bytes: number; limit: number; refusedBy: 'adapter' | 'server'; removed: boolean },
-    cause?: unknown,
-  ) {
+  constructor(context: { key: string; bytes: number; limit: number; refusedBy: 'adapter' | 'server'; removed: boolean }, cause?: unknown) {
     super(context);
     this.refusedBy = context.refusedBy;
     this.removed = context.removed;

@@ -62,10 +62,12 @@ export function runPlain(client: MemcachedClient, command: CacheCommand, context
         () => true,
         () => false,
       )
-      .then((removed): CommandResult => ({
-        ok: false,
-        error: new MemcachedValueTooLargeError({ key: command.key, bytes, limit: maxValueBytes, refusedBy: 'adapter', removed }),
-      }));
+      .then(
+        (removed): CommandResult => ({
+          ok: false,
+          error: new MemcachedValueTooLargeError({ key: command.key, bytes, limit: maxValueBytes, refusedBy: 'adapter', removed }),
+        }),
+      );
   }
   const expiry = memcachedExpiration(command.ttlSeconds, now());
   if ('problem' in expiry) {

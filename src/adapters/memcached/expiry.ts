@@ -21,10 +21,7 @@ const MAX_EXPIRATION = 0xffff_ffff;
  * - over 30 days: an absolute UNIX time from the Lambda's clock (so a skew between the function's
  *   and the server's clocks shifts expiry by the same amount), capped at the largest 32-bit value.
  */
-export function memcachedExpiration(
-  ttlSeconds: number | undefined,
-  nowMs: number,
-): { readonly expires: number } | { readonly problem: string } {
+export function memcachedExpiration(ttlSeconds: number | undefined, nowMs: number): { readonly expires: number } | { readonly problem: string } {
   if (ttlSeconds === undefined) return { expires: 0 };
   if (!Number.isFinite(ttlSeconds) || ttlSeconds <= 0) {
     // 0 would silently mean "never expire" to Memcached, the opposite of what a caller asking

@@ -162,7 +162,10 @@ const common = {
   deadlineMs: number,
   tombstoneTtlSeconds: number,
 };
-const clientSchema = z.strictObject({ ...common, client: z.custom<MemcachedClient>((v) => typeof v === 'object' && v !== null, { error: 'must be a memjs Client' }) });
+const clientSchema = z.strictObject({
+  ...common,
+  client: z.custom<MemcachedClient>((v) => typeof v === 'object' && v !== null, { error: 'must be a memjs Client' }),
+});
 const serversSchema = z.strictObject({
   ...common,
   servers: z.unknown(),
@@ -198,7 +201,9 @@ function validate(options: MemcachedAdapterOptions): string[] {
   // Certificate verification is not something to switch off by accident: Node reads a present
   // but undefined rejectUnauthorized as false, so only an explicit true is accepted.
   if (typeof tls === 'object' && tls !== null && 'rejectUnauthorized' in tls && tls.rejectUnauthorized !== true) {
-    issues.push('memcachedAdapter.tls.rejectUnauthorized: certificate verification cannot be turned off; pass tls.ca for a private CA or tls.servername for a tunnel');
+    issues.push(
+      'memcachedAdapter.tls.rejectUnauthorized: certificate verification cannot be turned off; pass tls.ca for a private CA or tls.servername for a tunnel',
+    );
   }
   for (const entry of options.servers.split(',')) {
     const match = SERVER_ENTRY.exec(entry.trim());

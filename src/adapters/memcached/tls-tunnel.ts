@@ -76,12 +76,7 @@ export interface TlsTunnel {
  * certificate error, reset, clean close) resets the local connection, so memjs sees an error and
  * fails the commands outstanding on it at once; a clean close would leave them unanswered.
  */
-export async function openTlsTunnel(
-  host: string,
-  port: number,
-  tlsOptions: ConnectionOptions,
-  connectTimeoutMs: number,
-): Promise<TlsTunnel> {
+export async function openTlsTunnel(host: string, port: number, tlsOptions: ConnectionOptions, connectTimeoutMs: number): Promise<TlsTunnel> {
   let lastError: Error | undefined;
   const sockets = new Set<Socket>();
   const server: Server = createServer((local) => {

@@ -66,7 +66,10 @@ export function versionedMemcached(client: MemjsFrameClient, settings: Versioned
             () => true,
             () => false,
           );
-          return { ok: false, error: new MemcachedValueTooLargeError({ key: command.key, bytes, limit: settings.maxValueBytes, refusedBy: 'adapter', removed }) };
+          return {
+            ok: false,
+            error: new MemcachedValueTooLargeError({ key: command.key, bytes, limit: settings.maxValueBytes, refusedBy: 'adapter', removed }),
+          };
         }
         await casSetVersioned(store, command.key, command.version, command.value, command.ttlSeconds);
         return { ok: true };

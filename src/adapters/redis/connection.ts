@@ -62,9 +62,7 @@ async function createClient(settings: UrlSettings): Promise<OwnedClient> {
   const { Redis, Cluster, AbstractConnector } = await loadIoredis();
   // Applied after the user's clientOptions, which may not set these (resolveUrlOptions refuses
   // `tls` and `Connector` there): the url scheme and the `tls` option alone decide TLS.
-  const transport: RedisOptions = settings.tls
-    ? { tls: settings.tls, Connector: resettableTlsConnector(AbstractConnector) }
-    : { tls: undefined };
+  const transport: RedisOptions = settings.tls ? { tls: settings.tls, Connector: resettableTlsConnector(AbstractConnector) } : { tls: undefined };
   const nodeOptions: RedisOptions = {
     username: settings.username,
     password: settings.password,

@@ -136,13 +136,7 @@ function outcomeOf(command: Command, reply: PipelineReply | undefined): Outcome 
 type Mode = 'first' | 'resend';
 
 /** Send `indices` of `commands` as one pipeline; fill `outcomes` at those indices. */
-async function runPipeline(
-  client: RedisClientLike,
-  commands: readonly Command[],
-  indices: readonly number[],
-  outcomes: Outcome[],
-  mode: Mode,
-): Promise<void> {
+async function runPipeline(client: RedisClientLike, commands: readonly Command[], indices: readonly number[], outcomes: Outcome[], mode: Mode): Promise<void> {
   const sent: number[] = [];
   let replies: PipelineReply[] | null;
   let preamble = 0;
@@ -194,11 +188,7 @@ async function runPipeline(
  * (`slots[slot]`), so that is the grouping key; a slot the map does not know yet gets its own
  * group and ioredis follows the MOVED reply for it.
  */
-export function groupByNode(
-  commands: readonly Command[],
-  indices: readonly number[],
-  slots: ReadonlyArray<ReadonlyArray<string> | undefined>,
-): number[][] {
+export function groupByNode(commands: readonly Command[], indices: readonly number[], slots: ReadonlyArray<ReadonlyArray<string> | undefined>): number[][] {
   const groups = new Map<string, number[]>();
   for (const index of indices) {
     const command = commands[index];
@@ -277,11 +267,9 @@ export function failure(command: Command, cause: Error, refused: boolean, adapte
       : new CacheUnavailableError(`Redis did not answer: ${cause.message}${commandErrorHint(cause.message)}`, { adapter }, { cause });
   return {
     ok: false,
-    error: new CacheCommandError(
-      `${name} ${describeKey(command.key)} has an unknown outcome, reported failed: ${unavailable.message}`,
-      context,
-      { cause: unavailable },
-    ),
+    error: new CacheCommandError(`${name} ${describeKey(command.key)} has an unknown outcome, reported failed: ${unavailable.message}`, context, {
+      cause: unavailable,
+    }),
   };
 }
 

@@ -70,7 +70,11 @@ async function runScript(client: RedisClientLike, script: LuaScript, key: string
       replies = await pipeline.exec();
     } catch (error) {
       const cause = toError(error);
-      throw new CacheUnavailableError(`Redis did not answer ${name} on ${describeKey(key)}: ${cause.message}${commandErrorHint(cause.message)}`, { adapter }, { cause });
+      throw new CacheUnavailableError(
+        `Redis did not answer ${name} on ${describeKey(key)}: ${cause.message}${commandErrorHint(cause.message)}`,
+        { adapter },
+        { cause },
+      );
     }
     const reply = replies?.[0];
     if (reply === undefined) throw new CacheUnavailableError(`Redis returned no reply to ${name} on ${describeKey(key)}`, { adapter });
@@ -79,9 +83,17 @@ async function runScript(client: RedisClientLike, script: LuaScript, key: string
     const cause = toError(error);
     if (!useEval && isReplyError(cause) && cause.message.startsWith('NOSCRIPT')) continue;
     if (isReplyError(cause)) {
-      throw new CacheCommandError(`Redis refused ${name} on ${describeKey(key)}: ${cause.message}${commandErrorHint(cause.message)}`, { key, command: name }, { cause });
+      throw new CacheCommandError(
+        `Redis refused ${name} on ${describeKey(key)}: ${cause.message}${commandErrorHint(cause.message)}`,
+        { key, command: name },
+        { cause },
+      );
     }
-    throw new CacheUnavailableError(`Redis did not answer ${name} on ${describeKey(key)}: ${cause.message}${commandErrorHint(cause.message)}`, { adapter }, { cause });
+    throw new CacheUnavailableError(
+      `Redis did not answer ${name} on ${describeKey(key)}: ${cause.message}${commandErrorHint(cause.message)}`,
+      { adapter },
+      { cause },
+    );
   }
   throw new CacheCommandError(`Redis kept answering NOSCRIPT to ${name} on ${describeKey(key)}`, { key, command: name });
 }
@@ -169,13 +181,17 @@ export function redisAdapter(options: RedisAdapterOptions): RedisAdapter {
     async lease(key: string, token: string, ttlMs: number): Promise<LeaseOutcome> {
       const ttl = scriptDurationMs('lease', key, ttlMs);
       const reply = await guarded((client) => runScript(client, LEASE, key, [token, ttl], name));
-      if (!Array.isArray(reply)) throw new CacheCommandError(`unexpected reply to lease on ${describeKey(key)}: ${describeValue(reply)}`, { key, command: 'lease script' });
+      if (!Array.isArray(reply))
+        throw new CacheCommandError(`unexpected reply to lease on ${describeKey(key)}: ${describeValue(reply)}`, { key, command: 'lease script' });
       return asInteger(reply[0]) === 1 ? { granted: true } : { granted: false, stored: asText(reply[1]) };
     },
     async fill(key: string, token: string, value: string | undefined, fillOptions: FillOptions = {}): Promise<boolean> {
       const { version, ttlSeconds } = fillOptions;
       if (version !== undefined && !isCanonicalVersion(version)) {
-        throw new CacheCommandError(`fill on ${describeKey(key)}: version (${describeValue(version)}) is not a canonical decimal integer`, { key, command: 'fill script' });
+        throw new CacheCommandError(`fill on ${describeKey(key)}: version (${describeValue(version)}) is not a canonical decimal integer`, {
+          key,
+          command: 'fill script',
+        });
       }
       const args =
         value === undefined

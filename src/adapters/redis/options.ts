@@ -79,7 +79,10 @@ const OWNED_CLIENT_OPTIONS: Readonly<Record<string, string>> = {
  */
 function checkClientOptions(clientOptions: Readonly<Record<string, unknown>>, issues: string[]): void {
   const nodeOptions = clientOptions['redisOptions'];
-  const places: [string, unknown][] = [['clientOptions', clientOptions], ['clientOptions.redisOptions', nodeOptions]];
+  const places: [string, unknown][] = [
+    ['clientOptions', clientOptions],
+    ['clientOptions.redisOptions', nodeOptions],
+  ];
   for (const [path, value] of places) {
     if (typeof value !== 'object' || value === null) continue;
     for (const [key, why] of Object.entries(OWNED_CLIENT_OPTIONS)) {
@@ -103,7 +106,7 @@ function resolveTls(tls: unknown, secure: boolean, issues: string[]): Connection
   const options = tls as ConnectionOptions;
   if (Object.hasOwn(options, 'rejectUnauthorized') && options.rejectUnauthorized !== true) {
     issues.push(
-      'tls.rejectUnauthorized: certificate verification cannot be switched off (anyone on the network path could read and change the cache); give the server\'s CA as tls.ca, and tls.servername when the certificate names another host (e.g. through a tunnel)',
+      "tls.rejectUnauthorized: certificate verification cannot be switched off (anyone on the network path could read and change the cache); give the server's CA as tls.ca, and tls.servername when the certificate names another host (e.g. through a tunnel)",
     );
   }
   return options;
@@ -156,7 +159,6 @@ export function resolveUrlOptions(options: RedisUrlAdapterOptions): UrlSettings 
     clientOptions: options.clientOptions ?? {},
   };
 }
-
 
 // Values are checked (and worded) by checkPositive in resolveUrlOptions; zod knows the names.
 const duration = z.optional(z.unknown());

@@ -69,7 +69,11 @@ export function resettableTlsConnector(Base: typeof AbstractConnector): Connecto
           try {
             // As ioredis's connector: the tls options are laid over host, port and family.
             const target: ConnectionOptions & { family?: number } = { host, port, ...(family === undefined ? {} : { family }), ...tls };
-            const tcp = tcpConnect({ host: target.host ?? 'localhost', port: target.port ?? 6379, ...(target.family === undefined ? {} : { family: target.family }) });
+            const tcp = tcpConnect({
+              host: target.host ?? 'localhost',
+              port: target.port ?? 6379,
+              ...(target.family === undefined ? {} : { family: target.family }),
+            });
             // Node forwards the TCP socket's errors to the TLS socket, where ioredis sees them.
             tcp.on('error', () => undefined);
             const stream = tlsConnect({ ...target, socket: tcp });

@@ -65,7 +65,8 @@ export function decodeChangeRecord(raw: unknown, fields: SourceFields): StreamCh
   if (!isObject(raw)) fail('record is not an object');
   const dynamodb = raw['dynamodb'];
   if (!isObject(dynamodb)) {
-    if (raw['eventSource'] === 'aws:kinesis') fail('this is a Kinesis record; use createKinesisStreamHandler for Kinesis Data Streams for DynamoDB', 'eventSource');
+    if (raw['eventSource'] === 'aws:kinesis')
+      fail('this is a Kinesis record; use createKinesisStreamHandler for Kinesis Data Streams for DynamoDB', 'eventSource');
     fail('record has no dynamodb object; is this a DynamoDB Streams event?', 'dynamodb');
   }
   const sequenceNumber = fields.sequenceNumber(dynamodb);

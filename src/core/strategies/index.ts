@@ -32,7 +32,8 @@ for (const definition of Object.values(STRATEGIES)) {
 export function strategyIssues(rule: Rule, environment: StrategyEnvironment): RuleIssue[] {
   const definition = STRATEGIES[rule.strategy];
   const issues = definition.check(rule, environment);
-  if (definition.keyless && rule.key !== undefined) issues.push({ field: 'key', message: `a '${rule.strategy}' rule has no key; readers name the entries (see docs/strategies.md)` });
+  if (definition.keyless && rule.key !== undefined)
+    issues.push({ field: 'key', message: `a '${rule.strategy}' rule has no key; readers name the entries (see docs/strategies.md)` });
   if (!definition.keyless && typeof rule.key !== 'function') issues.push({ field: 'key', message: 'required: a function (item => string | string[])' });
   for (const [option, owners] of OWNED_OPTIONS) {
     if (!owners.includes(rule.strategy) && rule[option] !== undefined) {

@@ -28,14 +28,18 @@ export const tags: StrategyDefinition = {
       if (rule[option] !== undefined) issues.push({ field: option, message: "a tags rule caches no value; readers choose the entry's TTL and encoding" });
     }
     const ttl = rule.tagTtlSeconds;
-    if (ttl !== undefined && (!Number.isSafeInteger(ttl) || ttl <= 0)) issues.push({ field: 'tagTtlSeconds', message: 'must be a positive whole number of seconds' });
+    if (ttl !== undefined && (!Number.isSafeInteger(ttl) || ttl <= 0))
+      issues.push({ field: 'tagTtlSeconds', message: 'must be a positive whole number of seconds' });
     return issues;
   },
   plan({ compiled, change, oldSide, newSide, newMatches }) {
     // Without both images a change cannot name the tags it leaves (old) and joins (new).
     const partial = [oldSide, newSide].some((side) => side?.keysOnly === true);
     if (partial || (change.view !== undefined && change.view !== NEEDED_VIEW)) {
-      fail(`a tags rule needs both images, but the record's StreamViewType is ${change.view ?? 'unknown'}; set the table's stream to ${NEEDED_VIEW}`, 'dynamodb.StreamViewType');
+      fail(
+        `a tags rule needs both images, but the record's StreamViewType is ${change.view ?? 'unknown'}; set the table's stream to ${NEEDED_VIEW}`,
+        'dynamodb.StreamViewType',
+      );
     }
     const { rule } = compiled;
     const oldTags = oldSide && ruleMatches(compiled, oldSide, change.view) ? ruleTags(compiled, oldSide, change.view) : [];

@@ -31,13 +31,20 @@ function describeAttributeValue(av: AttributeValue): string {
 function versionAttribute(side: Side, attribute: string, view: string | undefined): string {
   const av: AttributeValue | undefined = side.image.raw[attribute];
   if (av === undefined) {
-    if (side.keysOnly) fail(`version attribute ${JSON.stringify(attribute)} is needed, but ${viewHint(view, side.context.image === 'new' ? 'new' : 'old')}`, attribute);
-    fail(`version attribute ${JSON.stringify(attribute)} is missing from the ${side.context.image} image; every item a versioned rule caches needs it`, attribute);
+    if (side.keysOnly)
+      fail(`version attribute ${JSON.stringify(attribute)} is needed, but ${viewHint(view, side.context.image === 'new' ? 'new' : 'old')}`, attribute);
+    fail(
+      `version attribute ${JSON.stringify(attribute)} is missing from the ${side.context.image} image; every item a versioned rule caches needs it`,
+      attribute,
+    );
   }
   const text = 'N' in av ? av.N : 'S' in av ? av.S : undefined;
   const version = typeof text === 'string' ? canonicalVersion(text) : undefined;
   if (version === undefined) {
-    fail(`version attribute ${JSON.stringify(attribute)} must be a non-negative integer (N, or S of decimal digits, at most 128 digits), got ${describeAttributeValue(av)}`, attribute);
+    fail(
+      `version attribute ${JSON.stringify(attribute)} must be a non-negative integer (N, or S of decimal digits, at most 128 digits), got ${describeAttributeValue(av)}`,
+      attribute,
+    );
   }
   return version;
 }
@@ -46,7 +53,10 @@ function recordVersion(compiled: CompiledRule, side: Side, change: StreamChange)
   const source = compiled.rule.version;
   if (source === 'sequenceNumber') {
     if (change.sequenceNumber === undefined) {
-      fail('version "sequenceNumber" needs DynamoDB Streams records; Kinesis Data Streams records carry no SequenceNumber: use version: { attribute: "..." }', 'version');
+      fail(
+        'version "sequenceNumber" needs DynamoDB Streams records; Kinesis Data Streams records carry no SequenceNumber: use version: { attribute: "..." }',
+        'version',
+      );
     }
     return canonicalVersion(change.sequenceNumber) ?? fail('SequenceNumber is not a decimal string', 'dynamodb.SequenceNumber');
   }
@@ -87,7 +97,11 @@ function plan(input: RuleChange): AnyCacheCommand[] {
   const commands: AnyCacheCommand[] = [];
   for (const key of new Set(oldKeys)) if (!owned.has(key)) commands.push(tombstone(key));
   for (const key of newKeys) {
-    commands.push(rule.ttlSeconds === undefined ? { kind: 'set-versioned', key, value, version } : { kind: 'set-versioned', key, value, version, ttlSeconds: rule.ttlSeconds });
+    commands.push(
+      rule.ttlSeconds === undefined
+        ? { kind: 'set-versioned', key, value, version }
+        : { kind: 'set-versioned', key, value, version, ttlSeconds: rule.ttlSeconds },
+    );
   }
   return commands;
 }
@@ -99,7 +113,10 @@ export const versioned: StrategyDefinition = {
     const issues: RuleIssue[] = [];
     if (rule.version === undefined) issues.push({ field: 'version', message: "a versioned rule needs version: 'sequenceNumber' or { attribute: 'version' }" });
     if (rule.version === 'sequenceNumber' && !source.sequenceNumbers) {
-      issues.push({ field: 'version', message: `${source.label} records carry no DynamoDB SequenceNumber; use version: { attribute: '...' } with an attribute you increase on every write` });
+      issues.push({
+        field: 'version',
+        message: `${source.label} records carry no DynamoDB SequenceNumber; use version: { attribute: '...' } with an attribute you increase on every write`,
+      });
     }
     if (!supportsVersioned(adapter)) {
       issues.push({

@@ -61,11 +61,7 @@ export async function readShard(ctx: RunnerContext, shard: ShardState, onDrained
 }
 
 /** Get the shard's first iterator, retrying until it comes or the shard turns out to be gone. */
-async function openIterator(
-  ctx: RunnerContext,
-  shard: ShardState,
-  backoff: ReadBackoff,
-): Promise<'open' | 'trimmed' | 'stopped'> {
+async function openIterator(ctx: RunnerContext, shard: ShardState, backoff: ReadBackoff): Promise<'open' | 'trimmed' | 'stopped'> {
   for (;;) {
     if (ctx.signal.aborted) return 'stopped';
     try {
@@ -86,10 +82,7 @@ async function readOnce(ctx: RunnerContext, shard: ShardState, iterator: string,
   const readStarted = ++ctx.tick;
   let output: GetRecordsCommandOutput;
   try {
-    output = await ctx.api.getRecords(
-      { ShardIterator: iterator, Limit: Math.min(1000, ctx.settings.batchSize - shard.buffer.length) },
-      ctx.signal,
-    );
+    output = await ctx.api.getRecords({ ShardIterator: iterator, Limit: Math.min(1000, ctx.settings.batchSize - shard.buffer.length) }, ctx.signal);
     backoff.failures = 0;
   } catch (error) {
     return recoverFromReadError(ctx, shard, backoff, error);
@@ -102,12 +95,7 @@ async function readOnce(ctx: RunnerContext, shard: ShardState, iterator: string,
   return 'empty';
 }
 
-async function recoverFromReadError(
-  ctx: RunnerContext,
-  shard: ShardState,
-  backoff: ReadBackoff,
-  error: unknown,
-): Promise<ReadResult> {
+async function recoverFromReadError(ctx: RunnerContext, shard: ShardState, backoff: ReadBackoff, error: unknown): Promise<ReadResult> {
   if (ctx.signal.aborted) return 'stopped';
   if (errorName(error) === 'ExpiredIteratorException') {
     // Iterators live 15 minutes; a long pause (a debugger, a laptop lid) expires them.

@@ -30,12 +30,7 @@ export type FailingOutcome = Exclude<BatchOutcome, { kind: 'success' }>;
  * After a failed invocation: give the `failed` records up if the retries are used up, otherwise
  * wait before the shard's loop invokes again. `shard.attempts` counts the invocation just made.
  */
-export async function retryOrGiveUp(
-  ctx: RunnerContext,
-  shard: ShardState,
-  failed: readonly DynamoDBRecord[],
-  outcome: FailingOutcome,
-): Promise<void> {
+export async function retryOrGiveUp(ctx: RunnerContext, shard: ShardState, failed: readonly DynamoDBRecord[], outcome: FailingOutcome): Promise<void> {
   const { maxRetries, retryDelayMs } = ctx.settings;
   const retriesUsed = shard.attempts - 1;
   if (maxRetries >= 0 && retriesUsed >= maxRetries) {
@@ -45,19 +40,13 @@ export async function retryOrGiveUp(
   await ctx.sleep(Math.min(MAX_RETRY_DELAY_MS, retryDelayMs * 2 ** Math.max(0, retriesUsed)));
 }
 
-async function giveUp(
-  ctx: RunnerContext,
-  shard: ShardState,
-  failed: readonly DynamoDBRecord[],
-  outcome: FailingOutcome,
-): Promise<void> {
+async function giveUp(ctx: RunnerContext, shard: ShardState, failed: readonly DynamoDBRecord[], outcome: FailingOutcome): Promise<void> {
   const failure: FailedBatch = {
     streamArn: ctx.settings.streamArn,
     shardId: shard.id,
     records: failed,
     attempts: shard.attempts,
-    reason:
-      outcome.kind === 'partial' ? `the handler reported itemIdentifier ${outcome.itemIdentifier} as failed` : outcome.reason,
+    reason: outcome.kind === 'partial' ? `the handler reported itemIdentifier ${outcome.itemIdentifier} as failed` : outcome.reason,
     ...(outcome.kind === 'failure' && outcome.error !== undefined ? { error: outcome.error } : {}),
   };
   ctx.stats.failedBatches++;

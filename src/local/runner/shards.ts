@@ -57,10 +57,7 @@ async function describeAll(ctx: RunnerContext): Promise<Shard[]> {
   const all: Shard[] = [];
   let exclusiveStartShardId: string | undefined;
   do {
-    const page = await ctx.api.describeStream(
-      { StreamArn: ctx.settings.streamArn, ExclusiveStartShardId: exclusiveStartShardId },
-      ctx.signal,
-    );
+    const page = await ctx.api.describeStream({ StreamArn: ctx.settings.streamArn, ExclusiveStartShardId: exclusiveStartShardId }, ctx.signal);
     all.push(...(page.StreamDescription?.Shards ?? []));
     exclusiveStartShardId = page.StreamDescription?.LastEvaluatedShardId;
   } while (exclusiveStartShardId !== undefined);

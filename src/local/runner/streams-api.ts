@@ -4,12 +4,7 @@
  *
  * @module
  */
-import {
-  DescribeStreamCommand,
-  DynamoDBStreamsClient,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-} from '@aws-sdk/client-dynamodb-streams';
+import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import { ConfigError } from '../../errors.js';
 import { localClientConfig } from '../dynamodb-local.js';
 import type { StreamRunnerOptions, StreamsApi } from './types.js';
@@ -41,7 +36,5 @@ function sdkApi(client: DynamoDBStreamsClient): StreamsApi {
 
 /** The SDK's error `name` (e.g. `ExpiredIteratorException`), which is how its errors are told apart. */
 export function errorName(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'name' in error && typeof error.name === 'string'
-    ? error.name
-    : undefined;
+  return typeof error === 'object' && error !== null && 'name' in error && typeof error.name === 'string' ? error.name : undefined;
 }

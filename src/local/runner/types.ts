@@ -16,9 +16,8 @@ import type {
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 
 /** Any Lambda-style DynamoDB Streams handler, e.g. the one `createStreamHandler` returns. */
-export type StreamEventHandler = (
-  event: DynamoDBStreamEvent,
-) => Promise<DynamoDBBatchResponse | void | undefined> | DynamoDBBatchResponse | void | undefined;
+// biome-ignore lint/suspicious/noConfusingVoidType: Lambda handlers may return nothing; `void` lets them be passed as they are
+export type StreamEventHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void> | DynamoDBBatchResponse | void;
 
 /** The three DynamoDB Streams calls the runner makes. The SDK client is wrapped to this. */
 export interface StreamsApi {
