@@ -25,7 +25,7 @@ export interface BatchMetrics {
   StreamLagMs: number | undefined;
 }
 
-const UNITS: Record<keyof BatchMetrics, 'Count' | 'Milliseconds'> = {
+const UNITS: Record<keyof BatchMetrics, MetricUnit> = {
   Records: 'Count',
   Commands: 'Count',
   SetCommands: 'Count',
@@ -38,10 +38,23 @@ const UNITS: Record<keyof BatchMetrics, 'Count' | 'Milliseconds'> = {
   StreamLagMs: 'Milliseconds',
 };
 
-/** Build the EMF document for one invocation. */
-export function emfDocument(metrics: BatchMetrics, adapter: string, options: MetricsOptions, now: number): Record<string, unknown> {
-  const dimensions: Record<string, string> = { Adapter: adapter, ...options.dimensions };
-  const names = (Object.keys(UNITS) as (keyof BatchMetrics)[]).filter((name) => metrics[name] !== undefined);
+/** The CloudWatch units the library's metrics use. */
+export type MetricUnit = 'Count' | 'Milliseconds';
+
+/**
+ * One EMF document: each defined metric with its unit, under `dimensions` plus the user's, in
+ * the configured namespace. The handler, the consistency monitor and the read-through plugin
+ * all emit through this, so their lines share one shape.
+ */
+export function emfLine<K extends string>(
+  metrics: Readonly<Record<K, number | undefined>>,
+  units: Readonly<Record<K, MetricUnit>>,
+  dimensions: Readonly<Record<string, string>>,
+  options: MetricsOptions,
+  now: number,
+): Record<string, unknown> {
+  const allDimensions: Record<string, string> = { ...dimensions, ...options.dimensions };
+  const names = (Object.keys(units) as K[]).filter((name) => metrics[name] !== undefined);
   const values: Record<string, number> = {};
   for (const name of names) values[name] = metrics[name] ?? 0;
   return {
@@ -50,12 +63,17 @@ export function emfDocument(metrics: BatchMetrics, adapter: string, options: Met
       CloudWatchMetrics: [
         {
           Namespace: options.namespace ?? 'DdbCacheSync',
-          Dimensions: [Object.keys(dimensions)],
-          Metrics: names.map((name) => ({ Name: name, Unit: UNITS[name] })),
+          Dimensions: [Object.keys(allDimensions)],
+          Metrics: names.map((name) => ({ Name: name, Unit: units[name] })),
         },
       ],
     },
-    ...dimensions,
+    ...allDimensions,
     ...values,
   };
+}
+
+/** Build the EMF document for one invocation. */
+export function emfDocument(metrics: BatchMetrics, adapter: string, options: MetricsOptions, now: number): Record<string, unknown> {
+  return emfLine(metrics, UNITS, { Adapter: adapter }, options, now);
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import type { MetricsOptions } from '../lambda/config.js';
+import { emfLine, type MetricUnit } from '../lambda/metrics.js';
 
 /** Counters of one {@link ConsistencyMonitor.check}. */
 export interface MonitorMetrics {
@@ -28,7 +29,7 @@ export interface MonitorMetrics {
   StaleAgeMs: number | undefined;
 }
 
-const UNITS: Record<keyof MonitorMetrics, 'Count' | 'Milliseconds'> = {
+const UNITS: Record<keyof MonitorMetrics, MetricUnit> = {
   Records: 'Count',
   SampledRecords: 'Count',
   CheckedKeys: 'Count',
@@ -42,22 +43,5 @@ const UNITS: Record<keyof MonitorMetrics, 'Count' | 'Milliseconds'> = {
 
 /** Build the EMF document of one check. Dimension `Monitor: <adapter>` keeps its metrics apart from the handler's. */
 export function monitorEmfDocument(metrics: MonitorMetrics, adapter: string, options: MetricsOptions, now: number): Record<string, unknown> {
-  const dimensions: Record<string, string> = { Monitor: adapter, ...options.dimensions };
-  const names = (Object.keys(UNITS) as (keyof MonitorMetrics)[]).filter((name) => metrics[name] !== undefined);
-  const values: Record<string, number> = {};
-  for (const name of names) values[name] = metrics[name] ?? 0;
-  return {
-    _aws: {
-      Timestamp: now,
-      CloudWatchMetrics: [
-        {
-          Namespace: options.namespace ?? 'DdbCacheSync',
-          Dimensions: [Object.keys(dimensions)],
-          Metrics: names.map((name) => ({ Name: name, Unit: UNITS[name] })),
-        },
-      ],
-    },
-    ...dimensions,
-    ...values,
-  };
+  return emfLine(metrics, UNITS, { Monitor: adapter }, options, now);
 }

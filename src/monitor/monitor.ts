@@ -251,6 +251,15 @@ export function createConsistencyMonitor(options: ConsistencyMonitorOptions): Co
     const records = Array.isArray(raw) ? raw.filter(isObject) : [];
     const metrics = emptyMetrics(records.length);
     const findings: StaleFinding[] = [];
+    // A failed read proves nothing either way: counted apart, never as stale or consistent.
+    const leaveUnchecked = (target: Target, error: unknown): void => {
+      metrics.UncheckedKeys++;
+      logger.warn('monitor: key left unchecked (a cache or table read failed)', {
+        rule: target.compiled.name,
+        keyHash: keyHash(target.key),
+        error: describeError(error),
+      });
+    };
     if (!Array.isArray(raw)) logger.error('monitor: event is not a DynamoDB Streams event (no Records array); nothing checked', { eventType: typeof event });
     const sampled = monitor.sampleRate >= 1 ? records : records.filter(() => Math.random() < monitor.sampleRate);
     metrics.SampledRecords = sampled.length;
@@ -284,12 +293,7 @@ export function createConsistencyMonitor(options: ConsistencyMonitorOptions): Co
           if (verdict.kind === 'stale') suspects.push(target);
           else metrics.CheckedKeys++;
         } catch (error) {
-          metrics.UncheckedKeys++;
-          logger.warn('monitor: key left unchecked (a cache or table read failed)', {
-            rule: target.compiled.name,
-            keyHash: keyHash(target.key),
-            error: describeError(error),
-          });
+          leaveUnchecked(target, error);
         }
       });
       if (suspects.length > 0 && monitor.confirmMs > 0) await sleep(monitor.confirmMs);
@@ -317,12 +321,7 @@ export function createConsistencyMonitor(options: ConsistencyMonitorOptions): Co
           findings.push(finding);
           logger.error('monitor: stale cache key', { ...finding });
         } catch (error) {
-          metrics.UncheckedKeys++;
-          logger.warn('monitor: key left unchecked (a cache or table read failed)', {
-            rule: target.compiled.name,
-            keyHash: keyHash(target.key),
-            error: describeError(error),
-          });
+          leaveUnchecked(target, error);
         }
       });
     }

@@ -4,6 +4,7 @@
  * @module
  */
 import type { MetricsOptions } from '../lambda/config.js';
+import { emfLine, type MetricUnit } from '../lambda/metrics.js';
 
 /** Counts since the last {@link ReadThroughPlugin.flushMetrics}. */
 export interface ReadMetrics {
@@ -20,21 +21,9 @@ export interface ReadMetrics {
 /** Zeroed counters. */
 export const emptyReadMetrics = (): ReadMetrics => ({ ReadHits: 0, ReadMisses: 0, ReadFallbacks: 0, ReadPassThroughs: 0 });
 
+const UNITS: Record<keyof ReadMetrics, MetricUnit> = { ReadHits: 'Count', ReadMisses: 'Count', ReadFallbacks: 'Count', ReadPassThroughs: 'Count' };
+
 /** The EMF document for one flush. */
 export function readEmfDocument(metrics: ReadMetrics, adapter: string, options: MetricsOptions, now: number): Record<string, unknown> {
-  const dimensions: Record<string, string> = { Adapter: adapter, ...options.dimensions };
-  return {
-    _aws: {
-      Timestamp: now,
-      CloudWatchMetrics: [
-        {
-          Namespace: options.namespace ?? 'DdbCacheSync',
-          Dimensions: [Object.keys(dimensions)],
-          Metrics: Object.keys(metrics).map((name) => ({ Name: name, Unit: 'Count' })),
-        },
-      ],
-    },
-    ...dimensions,
-    ...metrics,
-  };
+  return emfLine(metrics, UNITS, { Adapter: adapter }, options, now);
 }

@@ -17,6 +17,7 @@ import type { Rule } from '../../src/core/rules.js';
 import { createStreamProcessor } from '../../src/lambda/handler.js';
 import { type CommandFault, type FaultPlan, faultyAdapter, NO_FAULTS } from '../helpers/fault-adapter.js';
 import { insert, modify, remove } from '../helpers/records.js';
+import { snapshot } from '../helpers/memory-snapshot.js';
 
 const set = (key: string, value: string): AnyCacheCommand => ({ kind: 'set', key, value });
 const del = (key: string): AnyCacheCommand => ({ kind: 'delete', key });
@@ -90,15 +91,6 @@ const faultsArb: fc.Arbitrary<FaultPlan> = fc.record({
   batch: fc.constant('none' as const),
   cut: fc.constant(0),
 });
-
-function snapshot(cache: MemoryAdapter): Promise<[string, string | undefined, number | undefined][]> {
-  return Promise.all(
-    cache
-      .keys()
-      .sort()
-      .map(async (k): Promise<[string, string | undefined, number | undefined]> => [k, await cache.get(k), cache.ttl(k)]),
-  );
-}
 
 /** The cache without coalescing: every planned command of every valid record, in order. */
 async function uncoalesced(records: readonly DynamoDBRecord[]): Promise<MemoryAdapter> {

@@ -27,6 +27,7 @@ import { createStreamProcessor, type ProcessResult } from '../../src/lambda/hand
 import type { Logger } from '../../src/lambda/logger.js';
 import { type BatchFault, type CommandFault, type FaultPlan, faultyAdapter, NO_FAULTS } from '../helpers/fault-adapter.js';
 import { insert, modify, remove } from '../helpers/records.js';
+import { snapshot } from '../helpers/memory-snapshot.js';
 
 const rules: Rule[] = [
   { name: 'by-id', table: 'App', when: (i) => i['type'] === 'User', key: (i) => `user:${String(i['pk'])}`, strategy: 'write-through', ttlSeconds: 300 },
@@ -222,15 +223,6 @@ function rawSequence(record: unknown): string | undefined {
   if (typeof ddb !== 'object' || ddb === null || Array.isArray(ddb)) return undefined;
   const seq = (ddb as Record<string, unknown>)['SequenceNumber'];
   return typeof seq === 'string' && /^\d{1,128}$/.test(seq) ? seq : undefined;
-}
-
-function snapshot(cache: MemoryAdapter): Promise<[string, string | undefined, number | undefined][]> {
-  return Promise.all(
-    cache
-      .keys()
-      .sort()
-      .map(async (k): Promise<[string, string | undefined, number | undefined]> => [k, await cache.get(k), cache.ttl(k)]),
-  );
 }
 
 let unhandled = 0;
