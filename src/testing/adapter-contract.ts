@@ -140,11 +140,15 @@ export function adapterContract(vitest: ContractTestApi, makeHarness: () => Prom
 
   it('a set without TTL replaces a value that had one', async () => {
     const key = k('ttl-replaced');
+    const control = k('ttl-replaced-control');
     await h.adapter.execute([
       { kind: 'set', key, value: 'old', ttlSeconds: 1 },
       { kind: 'set', key, value: 'new' },
+      { kind: 'set', key: control, value: 'old', ttlSeconds: 1 },
     ]);
-    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    // Wait for the event, not the clock: once the control with the same 1 s TTL has expired on
+    // the server, the replaced key would have expired too if the TTL had stuck to it.
+    await expect.poll(() => h.adapter.get(control), { timeout: 4_000, interval: 100 }).toBeUndefined();
     expect(await h.adapter.get(key)).toBe('new');
   });
 
@@ -328,8 +332,8 @@ export function adapterContract(vitest: ContractTestApi, makeHarness: () => Prom
     const key = k('takeover');
     await a.execute([dv(key, '3', 600)]);
     expect(await a.lease(key, 'r1', 200)).toEqual({ granted: true });
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
-    expect(await a.lease(key, 'r2', 5_000)).toEqual({ granted: true });
+    // A refused lease attempt changes nothing, so polling waits for the expiry itself.
+    await expect.poll(() => a.lease(key, 'r2', 5_000), { timeout: 4_000, interval: 100 }).toEqual({ granted: true });
     expect(await a.fill(key, 'r1', 'late')).toBe(false);
     expect(await entry(a, key)).toMatchObject({ kind: 'lease', floor: '3', token: 'r2' });
   });
