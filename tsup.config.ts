@@ -1,17 +1,26 @@
-import { defineConfig } from 'tsup';
+import { defineConfig, type Options } from 'tsup';
 import { ENTRY_POINTS } from './scripts/entries.mjs';
 
-// One entry per subpath export (scripts/entries.mjs): importing the package root must never load
-// ioredis, memjs or the AWS SDK.
-export default defineConfig({
-  entry: Object.fromEntries(ENTRY_POINTS.map((e) => [e.name, e.source])),
+const shared: Options = {
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
-  clean: true,
   target: 'node22',
   platform: 'node',
-  splitting: true,
   treeshake: true,
   external: ['vitest', 'aws-cdk-lib', 'constructs', 'ioredis', 'memjs', '@aws-sdk/client-dynamodb', '@aws-sdk/client-dynamodb-streams'],
-});
+};
+
+// The CDK construct shares no code with the library. Built on its own, it cannot change how the
+// library's entries are split into chunks, so every other file in dist is byte-identical with or
+// without it (test/integration/cdk-synth.test.ts).
+const ISOLATED = new Set(['cdk']);
+const entries = (keep: (name: string) => boolean) => Object.fromEntries(ENTRY_POINTS.filter((e) => keep(e.name)).map((e) => [e.name, e.source]));
+
+// One entry per subpath export (scripts/entries.mjs): importing the package root must never load
+// ioredis, memjs or the AWS SDK.
+export default defineConfig([
+  // Cleans dist except what the isolated builds write (the builds run side by side).
+  { ...shared, entry: entries((name) => !ISOLATED.has(name)), splitting: true, clean: [...ISOLATED].map((name) => `!${name}.*`) },
+  ...[...ISOLATED].map((name): Options => ({ ...shared, entry: entries((n) => n === name), splitting: false, clean: false })),
+]);
