@@ -29,6 +29,11 @@ export interface ReadThroughOptions {
   readonly leaseTtlMs?: number;
   /** How long a miss waits for another reader's fill before reading the table itself. Default 200 ms. */
   readonly waitMs?: number;
+  /**
+   * Cache "item not found" for this long (the reader's `negativeTtlSeconds`, under the same lease,
+   * so an INSERT that races the GetItem voids it). Omit to pass "not found" through uncached.
+   */
+  readonly negativeTtlSeconds?: number;
   /** Metrics options (as the handler's), or `false` for none. Emitted by {@link ReadThroughPlugin.flushMetrics}. */
   readonly metrics?: MetricsOptions | false;
   /** A Powertools-compatible logger, or `false` for none. Default: JSON lines on stdout. Never logs keys or values. */
@@ -52,6 +57,7 @@ const optionsSchema = z.strictObject({
   rules: z.array(z.unknown()),
   leaseTtlMs: z.optional(z.unknown()),
   waitMs: z.optional(z.unknown()),
+  negativeTtlSeconds: z.optional(z.unknown()),
   metrics: z.optional(z.unknown()),
   logger: z.optional(
     z.union([z.literal(false), z.custom<Logger>((v) => typeof v === 'object' && v !== null && isFunction((v as Logger).warn))], {
@@ -62,15 +68,6 @@ const optionsSchema = z.strictObject({
 
 /** Stored values of servable rules are `dynamodb`-codec AttributeValue JSON: read them as SDK items. */
 const itemCodec: Codec = { name: 'dynamodb', encode: (value) => encodeSdkItem(value as SdkItem), decode: decodeStoredItem };
-
-/**
- * What a covered GetItem that found no item leaves in the cache. Today: nothing (the lease is
- * given back, the next read asks the table again). This is the one seam where the reader's
- * `negativeTtlSeconds` plugs in, under the same lease.
- */
-function notFoundFill(): SdkItem | undefined {
-  return undefined;
-}
 
 /** The version a fill carries: the rule's version attribute, when the rule has one. */
 function versionOf(compiled: CompiledRule, item: SdkItem | undefined): string | undefined {
@@ -116,6 +113,10 @@ export function createReadThroughPlugin(options: ReadThroughOptions): ReadThroug
   const { adapter } = options;
   if (typeof adapter !== 'object' || adapter === null || !supportsVersioned(adapter)) {
     issues.push('adapter: must be a cache adapter with leases (redisAdapter, memcachedAdapter or memoryAdapter), so misses fill without racing the stream');
+  }
+  const { negativeTtlSeconds } = options;
+  if (negativeTtlSeconds !== undefined && !(Number.isSafeInteger(negativeTtlSeconds) && negativeTtlSeconds > 0)) {
+    issues.push('negativeTtlSeconds: must be a whole number of seconds above 0; omit it to leave "not found" uncached');
   }
   if (issues.length > 0) throw new ConfigError(issues, { cause: strict.cause });
 
@@ -174,10 +175,11 @@ export function createReadThroughPlugin(options: ReadThroughOptions): ReadThroug
             throw error;
           }
           full = (loaded.output as GetItemCommandOutput).Item;
-          return full === undefined ? notFoundFill() : projectItem(full, read.rule.rule.attributes);
+          return full === undefined ? undefined : projectItem(full, read.rule.rule.attributes);
         },
         {
           ...(read.rule.rule.ttlSeconds === undefined ? {} : { ttlSeconds: read.rule.rule.ttlSeconds }),
+          ...(negativeTtlSeconds === undefined ? {} : { negativeTtlSeconds }),
           versionOf: () => versionOf(read.rule, full),
         },
       );
@@ -198,6 +200,11 @@ export function createReadThroughPlugin(options: ReadThroughOptions): ReadThroug
       return { ...loaded, output: withItem(loaded.output as GetItemCommandOutput, read.names) };
     }
     if (item === undefined) {
+      // Nothing was loaded here: with negative caching on, the cache answered "not found".
+      if (negativeTtlSeconds !== undefined) {
+        counters.ReadHits++;
+        return { output: { $metadata: {} } satisfies GetItemCommandOutput, response: undefined };
+      }
       counters.ReadMisses++;
       return next(args);
     }

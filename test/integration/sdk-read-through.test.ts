@@ -235,6 +235,31 @@ function suite(name: SuiteName, outage: { cut: () => unknown; restore: () => unk
       expect(await adapter.get(`user:${id('user', 'nobody')}`)).toBeUndefined();
     });
 
+    it('with negativeTtlSeconds, caches "not found" under the lease, and the INSERT voids it', async () => {
+      const negative = createReadThroughPlugin({ adapter, rules: rulesFor(name), negativeTtlSeconds: 60, logger: false, metrics: false });
+      const negClient = new DynamoDBClient(localClientConfig(ddb.endpoint));
+      negClient.middlewareStack.use(negative);
+      closers.push(async () => negClient.destroy());
+      const pk = id('user', 'ghost');
+      const read = async () => {
+        negative.flushMetrics();
+        const result = await negClient.send(new GetItemCommand({ TableName: users, Key: { pk: { S: pk } } }));
+        return { result, stats: negative.stats() };
+      };
+
+      const first = await read();
+      expect(first.result.Item).toBeUndefined();
+      expect(first.stats).toMatchObject({ ReadMisses: 1, ReadHits: 0 });
+      const second = await read(); // answered by the cached "not found": no table read
+      expect(second.result.Item).toBeUndefined();
+      expect(second.stats).toMatchObject({ ReadMisses: 0, ReadHits: 1 });
+
+      await ddb.client.send(new PutItemCommand({ TableName: users, Item: { pk: { S: pk }, name: { S: 'Ghost' } } }));
+      await idle();
+      const third = await read();
+      expect(third.result.Item?.['name']).toEqual({ S: 'Ghost' });
+    });
+
     it('serves from the table when the cache is down, counted and never thrown', async () => {
       await outage.cut();
       try {
