@@ -132,6 +132,10 @@ export class ConsistencyMonitor extends Construct {
       this.securityGroup.addEgressRule(ec2.Peer.prefixList(options.dynamoDbPrefixListId), ec2.Port.tcp(443), 'HTTPS to DynamoDB (GetItem)');
       if (context.cacheSecret !== undefined) {
         this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to AWS APIs (Secrets Manager)');
+      } else {
+        // The prefix-list and cache rules are separate resources; without an inline rule the
+        // group would get EC2's default allow-all (see the handler's group in cache-sync.ts).
+        this.securityGroup.addEgressRule(ec2.Peer.ipv4('127.0.0.1/32'), ec2.Port.allTraffic(), 'no outbound traffic');
       }
     }
 

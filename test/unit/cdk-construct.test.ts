@@ -374,6 +374,18 @@ describe('CacheSync with the consistency monitor', () => {
     });
   });
 
+  it('keeps a Memcached monitor with a prefix list off every other address', () => {
+    const { template: memcached } = synth({
+      cache: { kind: 'new-memcached', nodeCount: 2 },
+      monitor: { handler: monitorCode, dynamoDbPrefixListId: 'pl-0123' },
+    });
+    memcached.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('consistency monitor'),
+      SecurityGroupEgress: [Match.objectLike({ CidrIp: '127.0.0.1/32', IpProtocol: '-1' })],
+    });
+    memcached.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'UncheckedKeys', Dimensions: [{ Name: 'Monitor', Value: 'memcached' }] });
+  });
+
   it('adds none of it without the monitor prop', () => {
     const { template: plain, sync: plainSync } = synth({});
     plain.resourceCountIs('AWS::Lambda::Function', 1);
