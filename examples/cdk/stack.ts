@@ -1,7 +1,8 @@
 /**
  * The full ddb-cache-sync stack with the AWS CDK: a table with a stream and point-in-time
  * recovery, a VPC, an ElastiCache Serverless (Valkey) cache with an RBAC user, the function,
- * the stream mapping, the failure queue and the alarms. `app.ts` synthesizes it.
+ * the stream mapping, the failure queue, the consistency monitor and the alarms. `app.ts`
+ * synthesizes it.
  *
  * @module
  */
@@ -16,6 +17,8 @@ import { CacheSync } from 'ddb-cache-sync/cdk';
 export interface CacheSyncExampleStackProps extends StackProps {
   /** The handler's entry file. Default `examples/cdk/handler.ts` under the working directory. */
   readonly handlerEntry?: string;
+  /** The consistency monitor's entry file. Default `examples/cdk/monitor.ts` under the working directory. */
+  readonly monitorEntry?: string;
 }
 
 /**
@@ -67,9 +70,14 @@ export class CacheSyncExampleStack extends Stack {
       vpc,
       cache: { kind: 'new-serverless', engine: 'valkey', maxDataStorageGb: 10 },
       handler: { entry: props.handlerEntry ?? join(process.cwd(), 'examples', 'cdk', 'handler.ts') },
+      // The stream's second reader, with a DynamoDB gateway endpoint on the isolated subnets.
+      monitor: { handler: { entry: props.monitorEntry ?? join(process.cwd(), 'examples', 'cdk', 'monitor.ts') }, sampleRate: 0.1 },
     });
 
     secretsManager.connections.allowDefaultPortFrom(this.sync.functionSecurityGroup, 'HTTPS from the ddb-cache-sync function');
+    if (this.sync.monitor !== undefined) {
+      secretsManager.connections.allowDefaultPortFrom(this.sync.monitor.securityGroup, 'HTTPS from the ddb-cache-sync consistency monitor');
+    }
 
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'CacheEndpoint', { value: this.sync.cacheEndpoint });

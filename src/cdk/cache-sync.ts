@@ -19,6 +19,7 @@ import { type AlarmOptions, type CacheSyncAlarms, createCacheSyncAlarms } from '
 import { type CacheTarget, resolveCacheTarget } from './cache-target.js';
 import { createCacheSyncFunction, type FunctionOptions, type HandlerCode } from './handler-code.js';
 import { VPC_NETWORK_INTERFACE_ACTIONS } from './iam-actions.js';
+import { ConsistencyMonitor, type MonitorAlarms, type MonitorOptions } from './monitor.js';
 
 /** How the event source mapping reads the stream. */
 export interface StreamOptions {
@@ -66,6 +67,8 @@ export interface CacheSyncProps {
   readonly logRetention?: logs.RetentionDays;
   /** Added as alarm and OK action to every alarm. Default none. */
   readonly alarmActions?: readonly cloudwatch.IAlarmAction[];
+  /** Deploy the consistency monitor as the stream's second reader. Default none. */
+  readonly monitor?: MonitorOptions;
 }
 
 const DAY_SECONDS = 86_400;
@@ -118,7 +121,9 @@ export class CacheSync extends Construct {
   readonly failureQueue: sqs.Queue;
   readonly eventSourceMapping: lambda.EventSourceMapping;
   readonly logGroup: logs.LogGroup;
-  readonly alarms: CacheSyncAlarms;
+  readonly alarms: CacheSyncAlarms & Partial<MonitorAlarms>;
+  /** The consistency monitor, when the `monitor` prop is set. */
+  readonly monitor: ConsistencyMonitor | undefined;
   /** `host:port` the function connects to (for Memcached, the configuration endpoint). */
   readonly cacheEndpoint: string;
   /** Credentials of the cache user (Valkey/Redis), `{ username, password }` JSON. */
@@ -226,13 +231,40 @@ export class CacheSync extends Construct {
     // The mapping checks the role's stream permissions when it is created: wait for the policy.
     this.eventSourceMapping.node.addDependency(this.role);
 
-    this.alarms = createCacheSyncAlarms(this, this.function, this.failureQueue, cache.protocol, props.alarms ?? {});
+    const alarmOptions = props.alarms ?? {};
+    const handlerAlarms = createCacheSyncAlarms(this, this.function, this.failureQueue, cache.protocol, alarmOptions);
+    if (props.monitor === undefined) {
+      this.monitor = undefined;
+      this.alarms = handlerAlarms;
+    } else {
+      const library = alarmOptions.libraryMetrics ?? {};
+      this.monitor = new ConsistencyMonitor(this, 'Monitor', props.monitor, {
+        table: props.table,
+        streamArn,
+        vpc: props.vpc,
+        vpcSubnets: props.vpcSubnets,
+        cacheSecurityGroup: cache.securityGroup,
+        cachePort: cache.port,
+        cacheSecret: cache.secret,
+        environment: { TABLE_NAME: props.table.tableName, ...cache.environment },
+        functionOptions: fnOptions,
+        logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+        batchSize: stream.batchSize ?? 100,
+        maxBatchingWindow: stream.maxBatchingWindow ?? Duration.seconds(1),
+        maxRecordAge: stream.maxRecordAge ?? Duration.hours(1),
+        filters: stream.filters,
+        namespace: library.namespace ?? 'DdbCacheSync',
+        dimensions: library.dimensions ?? {},
+        adapterName: library.adapterName ?? cache.protocol,
+      });
+      this.alarms = { ...handlerAlarms, ...this.monitor.alarms };
+    }
     for (const action of props.alarmActions ?? []) this.addAlarmAction(action);
   }
 
   /** Every alarm, for dashboards or bulk changes. */
   get alarmList(): cloudwatch.Alarm[] {
-    return Object.values(this.alarms);
+    return Object.values(this.alarms).filter((alarm): alarm is cloudwatch.Alarm => alarm !== undefined);
   }
 
   /**

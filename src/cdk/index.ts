@@ -9,3 +9,4 @@ export { CacheSync, type CacheSyncProps, type StreamOptions } from './cache-sync
 export type { CacheEndpoint, CacheTarget, NewRedisCacheOptions, RedisEngine } from './cache-target.js';
 export { ESM_REQUIRE_BANNER, type FunctionOptions, type HandlerCode } from './handler-code.js';
 export type { AlarmOptions, CacheSyncAlarms, LibraryMetrics } from './alarms.js';
+export { ConsistencyMonitor, type MonitorAlarms, type MonitorContext, type MonitorOptions } from './monitor.js';

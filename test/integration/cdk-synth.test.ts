@@ -62,7 +62,7 @@ describe('the CDK example app', () => {
     expect(JSON.stringify(table?.Properties)).toContain('"PointInTimeRecoveryEnabled":true');
   });
 
-  it('bundles the handler as ESM with the createRequire banner, ioredis included', async () => {
+  it('bundles the handler and the monitor as ESM with the createRequire banner, ioredis included', async () => {
     const assets = (await readdir(outdir)).filter((name) => name.startsWith('asset.'));
     const bundles = await Promise.all(
       assets.map(async (asset) => {
@@ -70,13 +70,20 @@ describe('the CDK example app', () => {
         return files.includes('index.mjs') ? readFile(join(outdir, asset, 'index.mjs'), 'utf8') : undefined;
       }),
     );
-    const [bundle, ...others] = bundles.filter((text): text is string => text !== undefined);
-    expect(others).toHaveLength(0);
-    expect(bundle?.startsWith("import { createRequire } from 'module'; const require = createRequire(import.meta.url);")).toBe(true);
-    expect(bundle).toContain('ioredis');
+    const found = bundles.filter((text): text is string => text !== undefined);
+    expect(found).toHaveLength(2);
+    const monitor = found.find((text) => text.includes('MONITOR_GRACE_MS'));
+    const bundle = found.find((text) => text !== monitor);
+    for (const text of [bundle, monitor]) {
+      expect(text?.startsWith("import { createRequire } from 'module'; const require = createRequire(import.meta.url);")).toBe(true);
+      expect(text).toContain('ioredis');
+    }
     // SDK clients come from the runtime; the library's utilities travel with the bundle.
-    const sdkImports = [...(bundle ?? '').matchAll(/from\s*"(@aws-sdk\/[a-z-]+)"/g)].map((match) => match[1]);
-    expect(sdkImports).toEqual(['@aws-sdk/client-secrets-manager']);
+    const sdkImports = (text: string | undefined): Array<string | undefined> =>
+      [...(text ?? '').matchAll(/from\s*"(@aws-sdk\/[a-z-]+)"/g)].map((match) => match[1]);
+    expect(sdkImports(bundle)).toEqual(['@aws-sdk/client-secrets-manager']);
+    // The monitor reads the table with the runtime's DynamoDB client.
+    expect(new Set(sdkImports(monitor))).toEqual(new Set(['@aws-sdk/client-secrets-manager', '@aws-sdk/client-dynamodb']));
   });
 
   it('lints clean with cfn-lint, apart from the named framework warnings', { timeout: 180_000 }, (context) => {

@@ -29,6 +29,7 @@ function stackWith(extra: Extra | ((stack: Stack) => Extra), withStream = true, 
     vpcId: 'vpc-0a1b2c3d',
     availabilityZones: ['eu-west-1a', 'eu-west-1b'],
     isolatedSubnetIds: ['subnet-1', 'subnet-2'],
+    isolatedSubnetRouteTableIds: ['rtb-1', 'rtb-2'],
   });
   return {
     stack,
@@ -251,6 +252,153 @@ describe('CacheSync with other caches', () => {
     });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { MaximumRecordAgeInSeconds: 86_400, ParallelizationFactor: 2 });
     template.resourceCountIs('AWS::ElastiCache::ServerlessCache', 0);
+  });
+});
+
+describe('CacheSync with the consistency monitor', () => {
+  const monitorCode = { code: lambda.Code.fromInline('export const handler = async () => ({ batchItemFailures: [] });'), handler: 'index.handler' };
+  let template: Template;
+  let sync: CacheSync;
+  beforeAll(() => {
+    ({ template, sync } = synth((stack) => ({
+      alarmActions: [new SnsAction(new sns.Topic(stack, 'Ops'))],
+      monitor: { handler: monitorCode, graceMs: 5000, sampleRate: 0.25 },
+    })));
+  });
+
+  const monitorFunctionId = (): string => {
+    const [id] = Object.keys(template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('consistency monitor') } }));
+    if (id === undefined) throw new Error('no monitor function in the template');
+    return id;
+  };
+
+  it('adds a second function with the grace and sample rate the example monitor reads, and the cache variables', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 2);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('consistency monitor'),
+      Timeout: 60,
+      Environment: {
+        Variables: Match.objectLike({
+          MONITOR_GRACE_MS: '5000',
+          MONITOR_SAMPLE_RATE: '0.25',
+          TABLE_NAME: Match.anyValue(),
+          CACHE_ENDPOINT: Match.anyValue(),
+          CACHE_SECRET_ARN: Match.anyValue(),
+        }),
+      },
+      VpcConfig: Match.objectLike({ SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('MonitorSecurityGroup'), 'GroupId'] }] }),
+    });
+  });
+
+  it('maps the same stream from LATEST with finite retries and no failure destination', () => {
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    const mappings = template.findResources('AWS::Lambda::EventSourceMapping', { Properties: { FunctionName: { Ref: monitorFunctionId() } } });
+    const [mapping] = Object.values(mappings);
+    expect(mapping?.['Properties']).toMatchObject({
+      StartingPosition: 'LATEST',
+      MaximumRetryAttempts: 2,
+      EventSourceArn: { 'Fn::GetAtt': [expect.stringMatching(/^Table/), 'StreamArn'] },
+    });
+    expect(mapping?.['Properties']).not.toHaveProperty('DestinationConfig');
+  });
+
+  it('grants the monitor GetItem on the table only, and nobody a table write', () => {
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (policy) => (policy['Properties'] as { PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> } }).PolicyDocument.Statement,
+    );
+    const itemReads = statements.filter((statement) =>
+      [statement.Action].flat().some((action) => /^dynamodb:(GetItem|BatchGetItem|Query|Scan|\*)$/.test(action)),
+    );
+    expect(itemReads).toEqual([expect.objectContaining({ Action: 'dynamodb:GetItem', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^Table/), 'Arn'] } })]);
+    const text = JSON.stringify(statements);
+    for (const write of ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']) expect(text).not.toContain(`dynamodb:${write}`);
+  });
+
+  it("creates a DynamoDB gateway endpoint on the subnets' route tables and lets the monitor reach HTTPS and the cache", () => {
+    template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      VpcEndpointType: 'Gateway',
+      ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, '.dynamodb']] },
+      RouteTableIds: ['rtb-1', 'rtb-2'],
+    });
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('consistency monitor'),
+      SecurityGroupEgress: [{ CidrIp: '0.0.0.0/0', IpProtocol: 'tcp', FromPort: 443, ToPort: 443, Description: Match.anyValue() }],
+    });
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      FromPort: 6379,
+      GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('CacheSecurityGroup'), 'GroupId'] },
+      SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('MonitorSecurityGroup'), 'GroupId'] },
+    });
+  });
+
+  it('alarms on StaleKeys and UncheckedKeys with exactly the dimension the monitor emits, with alarm and OK actions', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
+    const monitorAlarm = (metric: string, extra: Record<string, unknown>): void =>
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: metric,
+        Namespace: 'DdbCacheSync',
+        Dimensions: [{ Name: 'Monitor', Value: 'redis' }],
+        Statistic: 'Sum',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [Match.anyValue()],
+        OKActions: [Match.anyValue()],
+        ...extra,
+      });
+    monitorAlarm('StaleKeys', { EvaluationPeriods: 1 });
+    monitorAlarm('UncheckedKeys', { EvaluationPeriods: 5, DatapointsToAlarm: 3 });
+    expect(sync.alarmList).toHaveLength(7);
+    expect(sync.alarms.staleKeys).toBe(sync.monitor?.alarms.staleKeys);
+  });
+
+  it("follows the handler's metric namespace and dimensions, and the prefix list when given", () => {
+    const { template: custom } = synth({
+      alarms: { libraryMetrics: { namespace: 'Shop', dimensions: { Service: 'users' }, adapterName: 'valkey' } },
+      monitor: { handler: monitorCode, dynamoDbEndpoint: 'existing', dynamoDbPrefixListId: 'pl-0123' },
+    });
+    custom.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'StaleKeys',
+      Namespace: 'Shop',
+      Dimensions: [
+        { Name: 'Monitor', Value: 'valkey' },
+        { Name: 'Service', Value: 'users' },
+      ],
+    });
+    custom.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
+    custom.hasResourceProperties('AWS::EC2::SecurityGroupEgress', {
+      GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('MonitorSecurityGroup'), 'GroupId'] },
+      DestinationPrefixListId: 'pl-0123',
+      FromPort: 443,
+      ToPort: 443,
+    });
+  });
+
+  it('keeps a Memcached monitor with a prefix list off every other address', () => {
+    const { template: memcached } = synth({
+      cache: { kind: 'new-memcached', nodeCount: 2 },
+      monitor: { handler: monitorCode, dynamoDbPrefixListId: 'pl-0123' },
+    });
+    memcached.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('consistency monitor'),
+      SecurityGroupEgress: [Match.objectLike({ CidrIp: '127.0.0.1/32', IpProtocol: '-1' })],
+    });
+    memcached.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'UncheckedKeys', Dimensions: [{ Name: 'Monitor', Value: 'memcached' }] });
+  });
+
+  it('adds none of it without the monitor prop', () => {
+    const { template: plain, sync: plainSync } = synth({});
+    plain.resourceCountIs('AWS::Lambda::Function', 1);
+    plain.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    plain.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
+    plain.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+    expect(JSON.stringify(plain.toJSON())).not.toMatch(/dynamodb:GetItem|StaleKeys|UncheckedKeys|MONITOR_/);
+    expect(plainSync.monitor).toBeUndefined();
+  });
+
+  it('refuses a grace beyond 30 seconds and a sample rate outside (0, 1], naming the option', () => {
+    expect(() => synth({ monitor: { handler: monitorCode, graceMs: 60_000 } })).toThrow(/monitor\.graceMs must be an integer from 0 to 30000/);
+    expect(() => synth({ monitor: { handler: monitorCode, sampleRate: 0 } })).toThrow(/monitor\.sampleRate must be above 0/);
   });
 });
 
