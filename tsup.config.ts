@@ -19,8 +19,9 @@ const entries = (keep: (name: string) => boolean) => Object.fromEntries(ENTRY_PO
 
 // One entry per subpath export (scripts/entries.mjs): importing the package root must never load
 // ioredis, memjs or the AWS SDK.
+// The builds run side by side, so none of them cleans dist (one build's clean, its declaration
+// build's included, would delete what another just wrote): `npm run build` empties dist first.
 export default defineConfig([
-  // Cleans dist except what the isolated builds write (the builds run side by side).
-  { ...shared, entry: entries((name) => !ISOLATED.has(name)), splitting: true, clean: [...ISOLATED].map((name) => `!${name}.*`) },
+  { ...shared, entry: entries((name) => !ISOLATED.has(name)), splitting: true, clean: false },
   ...[...ISOLATED].map((name): Options => ({ ...shared, entry: entries((n) => n === name), splitting: false, clean: false })),
 ]);

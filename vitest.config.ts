@@ -15,8 +15,9 @@ export default defineConfig({
       include: ['src/**/*.ts'],
       reporter: ['text-summary', 'json-summary'],
       reportsDirectory: 'coverage',
-      // At what the suite reached when the gate was set (docs/performance.md has no say here):
-      // coverage may rise; a change that lowers it fails `npm test`.
+      // Just under what the full suite reached when the gate was set (92.5 / 85.1 / 93.5 / 95.0 %
+      // on Node 24): coverage may rise; a change that lowers it fails `npm test`.
+      thresholds: { statements: 91, branches: 83, functions: 92, lines: 93 },
     },
   },
 });
