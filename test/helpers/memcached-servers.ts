@@ -8,6 +8,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { freePort } from './free-port.js';
 import { listenOnLoopback, proxySockets } from './proxy-sockets.js';
+import { readFile } from 'node:fs/promises';
 
 const HOST = '127.0.0.1';
 
@@ -33,9 +34,10 @@ export interface MemcachedNode {
   start(): Promise<void>;
   /**
    * Freeze the process (SIGSTOP): the kernel still accepts connections but nothing answers, like
-   * a hung or unreachable server that still holds its data.
+   * a hung or unreachable server that still holds its data. Resolves once the kernel reports the
+   * process stopped, so a request sent afterwards cannot be answered by a process still running.
    */
-  pause(): void;
+  pause(): Promise<void>;
   /** Let a paused process run again (SIGCONT). */
   resume(): void;
 }
@@ -51,6 +53,20 @@ export interface MemcachedPool {
 
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
+
+/** Wait (bounded) until /proc shows the process in the stopped state: SIGSTOP is asynchronous. */
+async function stopped(child: ChildProcess, timeoutMs = 5_000): Promise<void> {
+  if (child.pid === undefined) return;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    // The state is the field after the parenthesised command name: T (stopped) or t (traced).
+    const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8').catch(() => undefined);
+    const state = stat?.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    if (stat === undefined || state === 'T' || state === 't') return;
+    if (Date.now() > deadline) throw new Error(`memcached ${child.pid} was sent SIGSTOP but is still in state ${state} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined) return;
@@ -164,8 +180,10 @@ async function startNode(options: MemcachedOptions): Promise<MemcachedNode> {
       if (current !== undefined) return;
       current = await spawnOn(fixedPort, options);
     },
-    pause() {
-      if (current !== undefined) killGroup(current, 'SIGSTOP');
+    async pause() {
+      if (current === undefined) return;
+      killGroup(current, 'SIGSTOP');
+      await stopped(current);
     },
     resume() {
       if (current !== undefined) killGroup(current, 'SIGCONT');

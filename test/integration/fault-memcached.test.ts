@@ -73,7 +73,7 @@ describe('Memcached faults through the handler', () => {
     const hung = [0, 1, 2].sort((a, b) => firstOn(batch, b) - firstOn(batch, a))[0] as number;
     const expected = firstOn(batch, hung);
     expect(expected).toBeGreaterThan(0);
-    pool.nodes[hung]?.pause();
+    await pool.nodes[hung]?.pause();
     let resumed = false;
     try {
       const results = await deliverLikeLambda(processor, batch, () => {

@@ -80,7 +80,7 @@ describe('memcachedAdapter across three servers', () => {
   it('reports commands on a hung server (accepts, never answers) as failed after the timeout', async () => {
     const hung = 2;
     const keys = Array.from({ length: 30 }, (_, i) => key(`hung-${i}`));
-    pool.nodes[hung]?.pause();
+    await pool.nodes[hung]?.pause();
     const results = await adapter.execute(keys.map((k): CacheCommand => ({ kind: 'delete', key: k })));
     pool.nodes[hung]?.resume();
     for (const [i, k] of keys.entries()) {
@@ -120,7 +120,7 @@ describe('memcachedAdapter across three servers', () => {
     const hung = 2;
     const k = Array.from({ length: 50 }, (_, i) => key(`late-${i}`)).find((candidate) => nodeIndexOf(candidate, 3) === hung);
     if (k === undefined) throw new Error('no key hashes to node 2');
-    pool.nodes[hung]?.pause();
+    await pool.nodes[hung]?.pause();
     const [result] = await adapter.execute([{ kind: 'set', key: k, value: 'late' }]);
     expect(result?.ok).toBe(false);
     pool.nodes[hung]?.resume();
