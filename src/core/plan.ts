@@ -59,6 +59,8 @@ export interface PlannedRecord {
   readonly error?: InvalidRecordError;
   /** Set when the record was skipped on purpose. */
   readonly skipped?: SkipReason;
+  /** The record's table, when it was skipped because no rule's `table` matches it (for the handler's warning). */
+  readonly unmatchedTable?: string;
   /** `ApproximateCreationDateTime` in epoch seconds, when present (for lag metrics). */
   readonly approximateCreationDateTime?: number;
 }
@@ -93,7 +95,9 @@ function planChange(
 ): PlannedRecord {
   const { sequenceNumber, approximateCreationDateTime } = change;
   const applicable = rules.filter((r) => r.matchesTable(change.table));
-  if (applicable.length === 0) return { index, sequenceNumber, commands: [], skipped: 'no-matching-rule', approximateCreationDateTime };
+  if (applicable.length === 0) {
+    return { index, sequenceNumber, commands: [], skipped: 'no-matching-rule', approximateCreationDateTime, unmatchedTable: change.table ?? '(none)' };
+  }
   const { oldSide, newSide } = sidesOf(change);
   const maxKeys = options.maxKeysPerRecord ?? DEFAULT_MAX_KEYS_PER_RECORD;
   const commands: AnyCacheCommand[] = [];

@@ -117,18 +117,10 @@ export function buildProcessor(config: StreamHandlerConfig, decoder: RecordDecod
    * silently but for a `SkippedRecords` count: say so once per table per invocation, in the
    * first log a developer reads. Names tables only, never item data.
    */
-  function warnUnmatchedTables(payloads: readonly unknown[], plans: readonly PlannedRecord[]): void {
+  function warnUnmatchedTables(plans: readonly PlannedRecord[]): void {
     const skipped = new Map<string, number>();
-    for (const plan of plans) {
-      if (plan.skipped !== 'no-matching-rule') continue;
-      let table: string | undefined;
-      try {
-        table = decoder.changes.decode(payloads[plan.index]).table;
-      } catch {
-        // It decoded once already to be planned; a second failure has nothing to add.
-      }
-      const name = table ?? '(none)';
-      skipped.set(name, (skipped.get(name) ?? 0) + 1);
+    for (const { unmatchedTable } of plans) {
+      if (unmatchedTable !== undefined) skipped.set(unmatchedTable, (skipped.get(unmatchedTable) ?? 0) + 1);
     }
     for (const [table, records] of skipped) {
       logger.warn(`records of table ${table} match no rule's table and were skipped; check each rule's \`table\` (rules name: ${ruleTables.join(', ')})`, {
@@ -167,7 +159,7 @@ export function buildProcessor(config: StreamHandlerConfig, decoder: RecordDecod
   }
 
   /** Unwrap and plan every record; a record whose envelope is unusable keeps that error. */
-  function planBatch(records: readonly unknown[]): { plans: PlannedRecord[]; payloads: unknown[]; identifierOf: (index: number) => string | undefined } {
+  function planBatch(records: readonly unknown[]): { plans: PlannedRecord[]; identifierOf: (index: number) => string | undefined } {
     const unwrapped = records.map((record, i) => decoder.unwrap(record, i));
     const payloads = unwrapped.map((u) => u.payload);
     const plans = planCommands(payloads, compiled, { ttlDeletes, decoder: decoder.changes, maxKeysPerRecord }).map((plan, i): PlannedRecord => {
@@ -179,7 +171,7 @@ export function buildProcessor(config: StreamHandlerConfig, decoder: RecordDecod
       const plan = plans[index];
       return record && plan ? decoder.itemIdentifier(record, plan) : undefined;
     };
-    return { plans, payloads, identifierOf };
+    return { plans, identifierOf };
   }
 
   async function processEvent(event: unknown): Promise<ProcessResult> {
@@ -190,7 +182,7 @@ export function buildProcessor(config: StreamHandlerConfig, decoder: RecordDecod
       return { batchItemFailures: [{ itemIdentifier: '' }], records: [], failedIndex: 0, metrics: emptyMetrics(0) };
     }
 
-    const { plans, payloads, identifierOf } = planBatch(records);
+    const { plans, identifierOf } = planBatch(records);
     const metrics = emptyMetrics(records.length);
     let failedIndex: number | undefined;
     const now = Date.now();
@@ -212,7 +204,7 @@ export function buildProcessor(config: StreamHandlerConfig, decoder: RecordDecod
       }
     }
 
-    if (metrics.SkippedRecords > 0) warnUnmatchedTables(payloads, plans);
+    if (metrics.SkippedRecords > 0) warnUnmatchedTables(plans);
 
     const planned = collectCommands(plans, failedIndex ?? plans.length, metrics);
     if (debugLogItemContents) logger.debug('planned commands', { commands: planned.commands.map((c) => ({ kind: c.kind, key: c.key })) });
