@@ -41,10 +41,12 @@ describe('consistency checker', () => {
     }, 60_000);
 
     it('lets write-through leave an older item in a shared key at factor 4, never at factor 1', async () => {
+      // Only shared keys speak to the factor. Per-item entries are not checked here: the naive
+      // scenario has no reader leases, so a late reader fill can leave an item stale at any factor
+      // (it did in 1 of 5 CI runs), which is the race the lease scenarios above rule out.
       const serial = await run('naive-write-through', 1);
-      expect([serial.stale, serial.sharedStale]).toEqual([0, 0]);
+      expect(serial.sharedStale).toBe(0);
       const parallel = await run('naive-write-through', 4);
-      expect(parallel.stale).toBe(0);
       expect(parallel.sharedStale).toBeGreaterThan(0);
       expect(parallel.examples.some((example) => example.key.includes(':grp:'))).toBe(true);
     }, 60_000);
