@@ -124,7 +124,23 @@ describe('redisAdapter round trips', () => {
   });
 
   it('computes the same slot as the server for plain, tagged and unicode keys', async () => {
-    const keys = ['foo', 'user:42', '{user:42}:profile', 'a{b}c{d}', '{}x', 'x{}', '{{a}}', 'ключ', '🔑:1', 'k\u0000z', ''];
+    const keys = [
+      'foo',
+      'user:42',
+      '{user:42}:profile',
+      'a{b}c{d}',
+      '{}x',
+      'x{}',
+      '{{a}}',
+      'ключ',
+      '🔑:1',
+      'k\u0000z',
+      '',
+      'a\uD800b',
+      '{\uDC00}x',
+      '{}}',
+      '{}a}b',
+    ];
     const node = new Redis(redis.cluster.ports[0] ?? 0, redis.cluster.host);
     try {
       for (const key of keys) expect(keySlot(key), JSON.stringify(key)).toBe(Number(await node.call('CLUSTER', 'KEYSLOT', key)));
