@@ -25,9 +25,10 @@ const rec = (seq: number): SdkRecord => ({
   dynamodb: { Keys: { pk: { S: `k${seq}` } }, SequenceNumber: String(seq).padStart(21, '0'), StreamViewType: 'KEYS_ONLY' },
 });
 
-function fakeApi(shards: FakeShard[], options: { expireOnce?: string } = {}) {
+function fakeApi(shards: FakeShard[], options: { expireOnce?: string; trimmedReads?: { shard: string; at: number; times: number } } = {}) {
   const calls = { describe: 0, iterators: [] as string[] };
   let expired = false;
+  let trimmed = 0;
   const api: StreamsApi = {
     async describeStream(input) {
       calls.describe++;
@@ -70,6 +71,11 @@ function fakeApi(shards: FakeShard[], options: { expireOnce?: string } = {}) {
       if (options.expireOnce === id && !expired && Number(at) > 0) {
         expired = true;
         throw Object.assign(new Error('expired'), { name: 'ExpiredIteratorException' });
+      }
+      const trim = options.trimmedReads;
+      if (trim !== undefined && trim.shard === id && Number(at) === trim.at && trimmed < trim.times) {
+        trimmed++;
+        throw Object.assign(new Error('trimmed'), { name: 'TrimmedDataAccessException' });
       }
       const shard = shards.find((s) => s.id === id);
       if (shard === undefined) throw new Error(`bad iterator ${String(input.ShardIterator)}`);
@@ -146,6 +152,30 @@ describe('createStreamRunner (fake stream)', () => {
     await runner.stop();
     expect(keysOf(seen)).toEqual(['e1', 'e2', 'e3']);
     expect(calls.iterators).toContain('s:AFTER_SEQUENCE_NUMBER');
+  });
+
+  it.each([
+    { case: 'mid-shard, once', at: 1, times: 1, iterator: 's:AFTER_SEQUENCE_NUMBER' },
+    { case: 'before any record, three times in a row', at: 0, times: 3, iterator: 's:TRIM_HORIZON' },
+  ])('recovers from TrimmedDataAccessException on GetRecords ($case) with a new iterator, losing and repeating nothing', async ({ at, times, iterator }) => {
+    // DynamoDB Local throws it on an idle iterator once another table's stream is written.
+    const { api, calls } = fakeApi([{ id: 's', records: [rec(1), rec(2), rec(3)], closed: true }], { trimmedReads: { shard: 's', at, times } });
+    const seen: string[][] = [];
+    const errors: unknown[] = [];
+    const runner = createStreamRunner({
+      api,
+      streamArn,
+      batchSize: 1,
+      pollIntervalMs: 5,
+      handler: (e) => void seen.push(e.Records.map((r) => r.eventID ?? '')),
+      onError: (e) => void errors.push(e),
+    });
+    await runner.start();
+    await runner.waitForIdle();
+    await runner.stop();
+    expect(keysOf(seen)).toEqual(['e1', 'e2', 'e3']);
+    expect(errors).toEqual([]);
+    expect(calls.iterators.filter((i) => i === iterator).length).toBeGreaterThanOrEqual(at === 0 ? times + 1 : 1);
   });
 
   it('with LATEST skips shards that were already closed at start', async () => {

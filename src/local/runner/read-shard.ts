@@ -97,8 +97,19 @@ async function readOnce(ctx: RunnerContext, shard: ShardState, iterator: string,
 
 async function recoverFromReadError(ctx: RunnerContext, shard: ShardState, backoff: ReadBackoff, error: unknown): Promise<ReadResult> {
   if (ctx.signal.aborted) return 'stopped';
-  if (errorName(error) === 'ExpiredIteratorException') {
-    // Iterators live 15 minutes; a long pause (a debugger, a laptop lid) expires them.
+  const name = errorName(error);
+  if (name === 'ExpiredIteratorException' || name === 'TrimmedDataAccessException') {
+    // Iterators live 15 minutes; a long pause (a debugger, a laptop lid) expires them. DynamoDB
+    // Local also starts failing GetRecords with TrimmedDataAccessException on an iterator that
+    // idled on an empty shard once another table's stream is written. Either way a new iterator
+    // after the last record read resumes exactly; with nothing read yet, TRIM_HORIZON re-reads the
+    // shard from its start rather than risk skipping records (at least once, as Lambda).
+    if (name === 'TrimmedDataAccessException') {
+      if (shard.lastSequenceNumber === undefined) shard.position = 'TRIM_HORIZON';
+      // A fresh iterator that is trimmed again must not spin: back off from the second time on.
+      if (backoff.failures > 0) await ctx.sleep(nextReadRetryDelayMs(ctx.settings.pollMs, backoff));
+      else backoff.failures = 1;
+    }
     try {
       shard.iterator = await freshIterator(ctx, shard);
     } catch (inner) {
