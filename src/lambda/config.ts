@@ -53,6 +53,20 @@ export interface StreamHandlerConfig {
 
 const fn = (what: string) => z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', { error: `must be a function (${what})` });
 
+/*
+ * Whole positive numbers are checked with two refinements rather than `z.int()` and
+ * `z.positive()`: those pull zod's number-format and comparison checks (about 3 kB minified)
+ * into every handler bundle for this one shape; `z.refine` reuses the custom check `fn` needs.
+ */
+const positiveWholeNumber = (messages: { type: string; whole: string; positive: string }) =>
+  z.number({ error: messages.type }).check(
+    z.refine((n) => Number.isSafeInteger(n), { error: messages.whole, abort: true }),
+    z.refine((n) => n > 0, { error: messages.positive }),
+  );
+
+const seconds = (positive: string) =>
+  z.optional(positiveWholeNumber({ type: 'must be a number of seconds', whole: 'must be a whole number of seconds', positive }));
+
 const codecSchema = z.union(
   [z.enum(['json', 'dynamodb']), z.object({ name: z.string(), encode: fn('value, source => string'), decode: fn('string => value') })],
   { error: "must be 'json', 'dynamodb' or a codec { name, encode, decode }" },
@@ -75,21 +89,9 @@ const ruleSchema = z.strictObject(
       }),
     ),
     writes: z.optional(z.enum(['value', 'tombstone'], { error: "must be 'value' or 'tombstone'" })),
-    tagTtlSeconds: z.optional(
-      z
-        .number({ error: 'must be a number of seconds' })
-        .check(z.int({ error: 'must be a whole number of seconds' }), z.positive({ error: 'must be positive' })),
-    ),
-    tombstoneTtlSeconds: z.optional(
-      z
-        .number({ error: 'must be a number of seconds' })
-        .check(z.int({ error: 'must be a whole number of seconds' }), z.positive({ error: 'must be positive' })),
-    ),
-    ttlSeconds: z.optional(
-      z
-        .number({ error: 'must be a number of seconds' })
-        .check(z.int({ error: 'must be a whole number of seconds' }), z.positive({ error: 'must be positive; omit it for no expiry' })),
-    ),
+    tagTtlSeconds: seconds('must be positive'),
+    tombstoneTtlSeconds: seconds('must be positive'),
+    ttlSeconds: seconds('must be positive; omit it for no expiry'),
     attributes: z.optional(
       z
         .array(z.string().check(z.minLength(1)), { error: 'must be an array of attribute names' })
@@ -135,7 +137,12 @@ const configSchema = z.strictObject(
           z.literal(false),
           z.strictObject({
             namespace: z.optional(z.string().check(z.minLength(1))),
-            dimensions: z.optional(z.record(z.string(), z.string())),
+            // A custom check, not `z.record`: the record schema alone is about 3 kB of every bundle.
+            dimensions: z.optional(
+              z.custom<Readonly<Record<string, string>>>(
+                (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((d) => typeof d === 'string'),
+              ),
+            ),
           }),
         ],
         { error: 'must be false or { namespace?, dimensions? }' },
@@ -143,9 +150,7 @@ const configSchema = z.strictObject(
     ),
     debugLogItemContents: z.optional(z.boolean({ error: 'must be true or false' })),
     maxKeysPerRecord: z.optional(
-      z
-        .number({ error: 'must be a positive integer' })
-        .check(z.int({ error: 'must be a positive integer' }), z.positive({ error: 'must be a positive integer' })),
+      positiveWholeNumber({ type: 'must be a positive integer', whole: 'must be a positive integer', positive: 'must be a positive integer' }),
     ),
   },
   { error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : 'config must be an object { adapter, rules, ... }') },
@@ -183,7 +188,9 @@ export interface ValidateConfigOptions {
  * ```
  */
 export function validateConfig(config: unknown, options: ValidateConfigOptions = {}): StreamHandlerConfig {
-  const result = configSchema.safeParse(config);
+  // Parsed once per cold start: zod's compiled fast path for objects costs more to generate
+  // than it saves on a single parse.
+  const result = configSchema.safeParse(config, { jitless: true });
   if (result.success) {
     const valid = config as StreamHandlerConfig;
     const issues = ruleIssues(valid, options.source ?? 'dynamodb-streams');
