@@ -54,9 +54,10 @@ export interface StreamHandlerConfig {
 const fn = (what: string) => z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', { error: `must be a function (${what})` });
 
 /*
- * Whole positive numbers are checked with two refinements rather than `z.int()` and
- * `z.positive()`: those pull zod's number-format and comparison checks (about 3 kB minified)
- * into every handler bundle for this one shape; `z.refine` reuses the custom check `fn` needs.
+ * These schemas use few zod kinds on purpose: each kind is code in every Lambda bundle. Hence
+ * no `z.literal` (`false` is a custom check), no `z.record` (dimensions are a custom check) and
+ * no `z.int()`/`z.positive()` (number-format and comparison checks, about 3 kB minified):
+ * whole positive numbers are two refinements, which reuse the custom check `fn` needs.
  */
 const positiveWholeNumber = (messages: { type: string; whole: string; positive: string }) =>
   z.number({ error: messages.type }).check(
@@ -84,7 +85,7 @@ const ruleSchema = z.strictObject(
     tags: z.optional(fn('item => string | string[]')),
     strategy: z.enum(STRATEGY_NAMES, { error: "must be 'invalidate' or 'write-through', 'versioned' or 'tags' (see docs/strategies.md)" }),
     version: z.optional(
-      z.union([z.literal('sequenceNumber'), z.strictObject({ attribute: z.string().check(z.minLength(1)) })], {
+      z.union([z.enum(['sequenceNumber']), z.strictObject({ attribute: z.string().check(z.minLength(1)) })], {
         error: "must be 'sequenceNumber' or { attribute: 'name' }",
       }),
     ),
@@ -118,26 +119,21 @@ const configSchema = z.strictObject(
     onInvalidRecord: z.optional(z.enum(['fail', 'skip'], { error: "must be 'fail' or 'skip'" })),
     ttlDeletes: z.optional(ttlDeletesSchema),
     logger: z.optional(
-      z.union(
-        [
-          z.literal(false),
-          z.custom<Logger>(
-            (v) =>
-              typeof v === 'object' &&
-              v !== null &&
-              ['debug', 'info', 'warn', 'error'].every((m) => typeof (v as unknown as Record<string, unknown>)[m] === 'function'),
-          ),
-        ],
+      z.custom<Logger | false>(
+        (v) =>
+          v === false ||
+          (typeof v === 'object' &&
+            v !== null &&
+            ['debug', 'info', 'warn', 'error'].every((m) => typeof (v as unknown as Record<string, unknown>)[m] === 'function')),
         { error: 'must be false or a logger with debug, info, warn and error methods' },
       ),
     ),
     metrics: z.optional(
       z.union(
         [
-          z.literal(false),
+          z.custom<false>((v) => v === false),
           z.strictObject({
             namespace: z.optional(z.string().check(z.minLength(1))),
-            // A custom check, not `z.record`: the record schema alone is about 3 kB of every bundle.
             dimensions: z.optional(
               z.custom<Readonly<Record<string, string>>>(
                 (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((d) => typeof d === 'string'),

@@ -220,6 +220,13 @@ describe('config validation', () => {
       /rules\[0\]\.tagTtlSeconds: must be a number of seconds/,
     ],
     [{ adapter: memoryAdapter(), rules, maxKeysPerRecord: 0 }, /maxKeysPerRecord: must be a positive integer/],
+    [{ adapter: memoryAdapter(), rules, logger: { info: () => undefined } }, /logger: must be false or a logger with debug, info, warn and error methods/],
+    [{ adapter: memoryAdapter(), rules, logger: true }, /logger: must be false or a logger/],
+    [{ adapter: memoryAdapter(), rules, metrics: true }, /metrics: must be false or \{ namespace\?, dimensions\? \}/],
+    [
+      { adapter: memoryAdapter(), rules: [{ key: () => 'k', strategy: 'versioned', version: 'sequence' }] },
+      /rules\[0\]\.version: must be 'sequenceNumber' or \{ attribute: 'name' \}/,
+    ],
     [{ adapter: memoryAdapter(), rules, metrics: { dimensions: { Service: 1 } } }, /metrics: must be false or \{ namespace\?, dimensions\? \}/],
     [{ adapter: memoryAdapter(), rules, metrics: { dimensions: ['users'] } }, /metrics: must be false or \{ namespace\?, dimensions\? \}/],
   ];
