@@ -184,9 +184,7 @@ export interface ValidateConfigOptions {
  * ```
  */
 export function validateConfig(config: unknown, options: ValidateConfigOptions = {}): StreamHandlerConfig {
-  // Parsed once per cold start: zod's compiled fast path for objects costs more to generate
-  // than it saves on a single parse.
-  const result = configSchema.safeParse(config, { jitless: true });
+  const result = configSchema.safeParse(config);
   if (result.success) {
     const valid = config as StreamHandlerConfig;
     const issues = ruleIssues(valid, options.source ?? 'dynamodb-streams');

@@ -10,7 +10,7 @@ import { bundle, type Bundle, type BundleName } from '../../bench/lib/bundles.js
 /**
  * The Redis handler over ioredis alone. Goal 1.3x (issue #14, open); 0.1.0 was about 1.35x,
  * 0.2.0 grew to 1.43x with the round's features, and fewer zod kinds in the handler config
- * brought it to 1.41x (276,965 / 196,945 bytes; 80 kB added). What the 80 kB is, and why 1.3x
+ * brought it to 1.41x (276,952 / 196,945 bytes; 80 kB added). What the 80 kB is, and why 1.3x
  * (59 kB added) is not reachable while the config is validated with zod, is in
  * docs/performance.md, "Bundle size: where the Redis handler's bytes come from".
  */
