@@ -53,6 +53,21 @@ export interface StreamHandlerConfig {
 
 const fn = (what: string) => z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', { error: `must be a function (${what})` });
 
+/*
+ * These schemas use few zod kinds on purpose: each kind is code in every Lambda bundle. Hence
+ * no `z.literal` (`false` is a custom check), no `z.record` (dimensions are a custom check) and
+ * no `z.int()`/`z.positive()` (number-format and comparison checks, about 3 kB minified):
+ * whole positive numbers are two refinements, which reuse the custom check `fn` needs.
+ */
+const positiveWholeNumber = (messages: { type: string; whole: string; positive: string }) =>
+  z.number({ error: messages.type }).check(
+    z.refine((n) => Number.isSafeInteger(n), { error: messages.whole, abort: true }),
+    z.refine((n) => n > 0, { error: messages.positive }),
+  );
+
+const seconds = (positive: string) =>
+  z.optional(positiveWholeNumber({ type: 'must be a number of seconds', whole: 'must be a whole number of seconds', positive }));
+
 const codecSchema = z.union(
   [z.enum(['json', 'dynamodb']), z.object({ name: z.string(), encode: fn('value, source => string'), decode: fn('string => value') })],
   { error: "must be 'json', 'dynamodb' or a codec { name, encode, decode }" },
@@ -70,26 +85,14 @@ const ruleSchema = z.strictObject(
     tags: z.optional(fn('item => string | string[]')),
     strategy: z.enum(STRATEGY_NAMES, { error: "must be 'invalidate' or 'write-through', 'versioned' or 'tags' (see docs/strategies.md)" }),
     version: z.optional(
-      z.union([z.literal('sequenceNumber'), z.strictObject({ attribute: z.string().check(z.minLength(1)) })], {
+      z.union([z.enum(['sequenceNumber']), z.strictObject({ attribute: z.string().check(z.minLength(1)) })], {
         error: "must be 'sequenceNumber' or { attribute: 'name' }",
       }),
     ),
     writes: z.optional(z.enum(['value', 'tombstone'], { error: "must be 'value' or 'tombstone'" })),
-    tagTtlSeconds: z.optional(
-      z
-        .number({ error: 'must be a number of seconds' })
-        .check(z.int({ error: 'must be a whole number of seconds' }), z.positive({ error: 'must be positive' })),
-    ),
-    tombstoneTtlSeconds: z.optional(
-      z
-        .number({ error: 'must be a number of seconds' })
-        .check(z.int({ error: 'must be a whole number of seconds' }), z.positive({ error: 'must be positive' })),
-    ),
-    ttlSeconds: z.optional(
-      z
-        .number({ error: 'must be a number of seconds' })
-        .check(z.int({ error: 'must be a whole number of seconds' }), z.positive({ error: 'must be positive; omit it for no expiry' })),
-    ),
+    tagTtlSeconds: seconds('must be positive'),
+    tombstoneTtlSeconds: seconds('must be positive'),
+    ttlSeconds: seconds('must be positive; omit it for no expiry'),
     attributes: z.optional(
       z
         .array(z.string().check(z.minLength(1)), { error: 'must be an array of attribute names' })
@@ -116,26 +119,26 @@ const configSchema = z.strictObject(
     onInvalidRecord: z.optional(z.enum(['fail', 'skip'], { error: "must be 'fail' or 'skip'" })),
     ttlDeletes: z.optional(ttlDeletesSchema),
     logger: z.optional(
-      z.union(
-        [
-          z.literal(false),
-          z.custom<Logger>(
-            (v) =>
-              typeof v === 'object' &&
-              v !== null &&
-              ['debug', 'info', 'warn', 'error'].every((m) => typeof (v as unknown as Record<string, unknown>)[m] === 'function'),
-          ),
-        ],
+      z.custom<Logger | false>(
+        (v) =>
+          v === false ||
+          (typeof v === 'object' &&
+            v !== null &&
+            ['debug', 'info', 'warn', 'error'].every((m) => typeof (v as unknown as Record<string, unknown>)[m] === 'function')),
         { error: 'must be false or a logger with debug, info, warn and error methods' },
       ),
     ),
     metrics: z.optional(
       z.union(
         [
-          z.literal(false),
+          z.custom<false>((v) => v === false),
           z.strictObject({
             namespace: z.optional(z.string().check(z.minLength(1))),
-            dimensions: z.optional(z.record(z.string(), z.string())),
+            dimensions: z.optional(
+              z.custom<Readonly<Record<string, string>>>(
+                (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((d) => typeof d === 'string'),
+              ),
+            ),
           }),
         ],
         { error: 'must be false or { namespace?, dimensions? }' },
@@ -143,9 +146,7 @@ const configSchema = z.strictObject(
     ),
     debugLogItemContents: z.optional(z.boolean({ error: 'must be true or false' })),
     maxKeysPerRecord: z.optional(
-      z
-        .number({ error: 'must be a positive integer' })
-        .check(z.int({ error: 'must be a positive integer' }), z.positive({ error: 'must be a positive integer' })),
+      positiveWholeNumber({ type: 'must be a positive integer', whole: 'must be a positive integer', positive: 'must be a positive integer' }),
     ),
   },
   { error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : 'config must be an object { adapter, rules, ... }') },

@@ -208,6 +208,27 @@ describe('config validation', () => {
     [{ adapter: memoryAdapter(), rules: [{ key: 'user', strategy: 'invalidate' }] }, /rules\[0\]\.key: must be a function/],
     [{ adapter: memoryAdapter(), rules: [{ key: () => 'k', strategy: 'invalidate', ttlSeconds: 1.5 }] }, /rules\[0\]\.ttlSeconds: must be a whole number/],
     [{ adapter: memoryAdapter(), rules, onInvalidRecord: 'drop' }, /onInvalidRecord: must be 'fail' or 'skip'/],
+    [{ adapter: memoryAdapter(), rules: [{ key: () => 'k', strategy: 'invalidate', ttlSeconds: 0 }] }, /rules\[0\]\.ttlSeconds: must be positive; omit it/],
+    [{ adapter: memoryAdapter(), rules: [{ key: () => 'k', strategy: 'invalidate', ttlSeconds: 2 ** 60 }] }, /rules\[0\]\.ttlSeconds: must be a whole number/],
+    // One message per field: a fraction is not also reported as not positive.
+    [
+      { adapter: memoryAdapter(), rules: [{ key: () => 'k', strategy: 'invalidate', ttlSeconds: -1.5 }] },
+      /rules\[0\]\.ttlSeconds: must be a whole number of seconds$/,
+    ],
+    [
+      { adapter: memoryAdapter(), rules: [{ key: () => 'k', strategy: 'invalidate', tagTtlSeconds: '5' }] },
+      /rules\[0\]\.tagTtlSeconds: must be a number of seconds/,
+    ],
+    [{ adapter: memoryAdapter(), rules, maxKeysPerRecord: 0 }, /maxKeysPerRecord: must be a positive integer/],
+    [{ adapter: memoryAdapter(), rules, logger: { info: () => undefined } }, /logger: must be false or a logger with debug, info, warn and error methods/],
+    [{ adapter: memoryAdapter(), rules, logger: true }, /logger: must be false or a logger/],
+    [{ adapter: memoryAdapter(), rules, metrics: true }, /metrics: must be false or \{ namespace\?, dimensions\? \}/],
+    [
+      { adapter: memoryAdapter(), rules: [{ key: () => 'k', strategy: 'versioned', version: 'sequence' }] },
+      /rules\[0\]\.version: must be 'sequenceNumber' or \{ attribute: 'name' \}/,
+    ],
+    [{ adapter: memoryAdapter(), rules, metrics: { dimensions: { Service: 1 } } }, /metrics: must be false or \{ namespace\?, dimensions\? \}/],
+    [{ adapter: memoryAdapter(), rules, metrics: { dimensions: ['users'] } }, /metrics: must be false or \{ namespace\?, dimensions\? \}/],
   ];
   it.each(cases)('throws a ConfigError naming the path and the fix (%#)', (config, message) => {
     expect(make(config)).toThrow(ConfigError);
