@@ -2,7 +2,8 @@
  * Memory: peak RSS while handling a 6 MB event (Lambda's largest payload) on Redis and on
  * Memcached, next to the event's size.
  *
- * Run: `npm run bench:memory` (options: `--runs 3 --megabytes 6`).
+ * Run: `npm run bench:memory` (options: `--runs 3 --megabytes 6`). Where the peak comes from, stage
+ * by stage: `node bench/run.mjs memory-breakdown`.
  *
  * Each sample is a fresh child process (`memory-child.ts`): RSS after loading and one warm
  * batch (baseline), after parsing the event as the runtime does, and the peak during handling.
@@ -112,4 +113,17 @@ printTable(
     fmt(s.totalOverEvent),
   ]),
 );
-saveResult('memory', { machine, runs, megabytes, summary, samples: results });
+// Ours over classic, paired by run (the two samples of a run are taken back to back).
+const handling = (s: Sample) => s.peak - s.afterParse;
+const ratios = (['redis', 'memcached'] as const).map((cache) => {
+  const ours = results[cache] ?? [];
+  const classic = results[`${cache} classic`] ?? [];
+  const perRun = ours.map((s, run) => handling(s) / handling(classic[run] ?? s));
+  return { cache, median: median(perRun), max: Math.max(...perRun), perRun };
+});
+printTable(
+  `Handling cost, ours over classic (peak - after parse, per run; goal <= 1.00)`,
+  ['cache', 'median', 'largest run'],
+  ratios.map((r) => [r.cache, fmt(r.median), fmt(r.max)]),
+);
+saveResult('memory', { machine, runs, megabytes, summary, ratios, samples: results });
