@@ -10,7 +10,7 @@ import { CacheCommandError, CacheUnavailableError } from '../../errors.js';
 import { cleanError } from './clean-error.js';
 import type { PipelineReply, RedisClientLike, RedisPipelineLike } from './client.js';
 import { DELETE_VERSIONED, type LuaScript, SET_VERSIONED } from './scripts.js';
-import { keySlot } from './slot.js';
+import { clientMayMisroute, keySlot } from './slot.js';
 import { describeKey, describeValue } from '../../core/key-hash.js';
 
 type Command = AnyCacheCommand;
@@ -186,13 +186,19 @@ async function runPipeline(client: RedisClientLike, commands: readonly Command[]
  * Group command positions by the set of nodes serving their slot, keeping command order inside
  * each group. ioredis accepts a cluster pipeline only when every key maps to the same node set
  * (`slots[slot]`), so that is the grouping key; a slot the map does not know yet gets its own
- * group and ioredis follows the MOVED reply for it.
+ * group and ioredis follows the MOVED reply for it. A key ioredis may hash differently from the
+ * server ({@link clientMayMisroute}) goes alone: ioredis sends it wherever its own slot view says,
+ * and a pipeline of one command follows the MOVED reply to the right node.
  */
 export function groupByNode(commands: readonly Command[], indices: readonly number[], slots: ReadonlyArray<ReadonlyArray<string> | undefined>): number[][] {
   const groups = new Map<string, number[]>();
   for (const index of indices) {
     const command = commands[index];
     if (command === undefined) continue;
+    if (clientMayMisroute(command.key)) {
+      groups.set(`alone:${index}`, [index]);
+      continue;
+    }
     const slot = keySlot(command.key);
     const nodes = slots[slot];
     const id = nodes && nodes.length > 0 ? nodes.join(';') : `slot:${slot}`;
@@ -203,13 +209,17 @@ export function groupByNode(commands: readonly Command[], indices: readonly numb
   return [...groups.values()];
 }
 
-/** Group positions by hash slot, in order: a pipeline ioredis can redirect as a whole. */
+/**
+ * Group positions by hash slot, in order: a pipeline ioredis can redirect as a whole. A key
+ * ioredis may hash differently goes alone, as in {@link groupByNode}.
+ */
 function groupBySlot(commands: readonly Command[], indices: readonly number[]): number[][] {
   const groups = new Map<number, number[]>();
   for (const index of indices) {
     const command = commands[index];
     if (command === undefined) continue;
-    const slot = keySlot(command.key);
+    // Slots are 0..16383, so a negative id cannot collide with a slot group.
+    const slot = clientMayMisroute(command.key) ? -1 - index : keySlot(command.key);
     const group = groups.get(slot);
     if (group) group.push(index);
     else groups.set(slot, [index]);
