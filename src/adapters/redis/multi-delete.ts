@@ -39,15 +39,17 @@ const NONE: MergedDeletes = { leaders: new Map(), followers: new Set() };
  * already (see `clientMayMisroute`); such a key comes here alone and stays alone.
  */
 export function mergeDeletes(commands: readonly AnyCacheCommand[], indices: readonly number[], perSlot: boolean): MergedDeletes {
+  // Commands per deleted key; other keys are never looked up, so they are not counted.
   const uses = new Map<string, number>();
-  let deletes = 0;
   for (const index of indices) {
     const command = commands[index];
-    if (command === undefined) continue;
-    if (command.kind === 'delete') deletes++;
-    uses.set(command.key, (uses.get(command.key) ?? 0) + 1);
+    if (command?.kind === 'delete') uses.set(command.key, (uses.get(command.key) ?? 0) + 1);
   }
-  if (deletes < 2) return NONE;
+  if (uses.size < 2) return NONE;
+  for (const index of indices) {
+    const command = commands[index];
+    if (command !== undefined && command.kind !== 'delete' && uses.has(command.key)) uses.set(command.key, 2);
+  }
   /** The DEL still taking keys, per slot; `first` is where it goes in the pipeline. */
   const open = new Map<number, { readonly first: number; readonly members: number[]; readonly keys: string[] }>();
   const leaders = new Map<number, MergedDelete>();
