@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AnyCacheCommand, CacheCommand } from '../../src/core/commands.js';
 import { keySlot, type PipelineReply, redisAdapter, type RedisClientLike, type RedisPipelineLike } from '../../src/adapters/redis/index.js';
@@ -156,5 +157,40 @@ describe('mergeDeletes', () => {
     const merged = mergeDeletes(commands, [0, 1, 2], false);
     expect(merged.leaders.size).toBe(0);
     expect(merged.followers.size).toBe(0);
+  });
+});
+
+describe('redisAdapter multi-key DEL, model', () => {
+  const command = fc.oneof(
+    fc.record({ kind: fc.constant('set' as const), key: fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f'), value: fc.string({ maxLength: 3 }) }),
+    fc.record({ kind: fc.constant('delete' as const), key: fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h') }),
+  );
+
+  it('leaves the same cache as applying the batch one command at a time, for random batches', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(command, { maxLength: 40 }), async (commands) => {
+        const store = new Map<string, string>(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((key) => [key, 'old']));
+        const expected = new Map(store);
+        for (const c of commands) {
+          if (c.kind === 'set') expected.set(c.key, c.value);
+          else expected.delete(c.key);
+        }
+        // A server: runs each pipeline entry in order against `store`.
+        const { client } = fakeClient((sent) =>
+          sent.map((args): PipelineReply => {
+            const [name, ...rest] = args.map(String);
+            if (name === 'SET') {
+              store.set(rest[0] ?? '', rest[1] ?? '');
+              return [null, 'OK'];
+            }
+            return [null, rest.filter((key) => store.delete(key)).length];
+          }),
+        );
+        const results = await redisAdapter({ client }).execute(commands);
+        expect(results).toEqual(commands.map(() => ({ ok: true })));
+        expect(store).toEqual(expected);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
