@@ -29,9 +29,9 @@ function countingClient(inner: Redis | Cluster): { client: RedisClientLike; exec
           if (mode === undefined || seconds === undefined) pipeline.set(key, value);
           else pipeline.set(key, value, mode, seconds);
         },
-        del(key: string) {
-          keys.push(key);
-          pipeline.del(key);
+        del(...delKeys: string[]) {
+          keys.push(...delKeys);
+          pipeline.del(...delKeys);
         },
         evalsha(sha: string, numKeys: number, ...args: string[]) {
           keys.push(args[0] ?? '');

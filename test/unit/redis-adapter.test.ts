@@ -36,8 +36,8 @@ function fakeClient(respond: Responder, cluster?: { slots: string[][] }) {
         set(key: string, value: string, mode?: 'EX', seconds?: number) {
           sent.push({ args: mode === undefined ? ['SET', key, value] : ['SET', key, value, mode, seconds ?? -1] });
         },
-        del(key: string) {
-          sent.push({ args: ['DEL', key] });
+        del(...keys: string[]) {
+          sent.push({ args: ['DEL', ...keys] });
         },
         evalsha(sha: string, numKeys: number, ...rest: string[]) {
           sent.push({ args: ['EVALSHA', sha, numKeys, ...rest] });

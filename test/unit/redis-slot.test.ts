@@ -1,13 +1,18 @@
 import fc from 'fast-check';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { crc16, hashedPart, keySlot, SLOT_COUNT } from '../../src/adapters/redis/slot.js';
+import { clientMayMisroute, crc16, hashedPart, keySlot, SLOT_COUNT } from '../../src/adapters/redis/slot.js';
 
 // ioredis's own slot function (its dependency), as an independent oracle for the property test.
 const calculateSlot = createRequire(import.meta.url)('cluster-key-slot') as (key: string) => number;
 const utf8 = (text: string) => new TextEncoder().encode(text);
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+// Keys rich in braces and surrogates, where slot functions go wrong.
+const keys = fc
+  .oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('{', '}', '{}', '{}}', '{a}', '}{'))
+  .chain((a) => fc.tuple(fc.constant(a), fc.string({ unit: 'grapheme' })).map(([x, y]) => x + y));
 
 describe('keySlot', () => {
   it('uses CRC16-CCITT (XMODEM): the check value of "123456789" is 0x31C3', () => {
@@ -47,10 +52,6 @@ describe('keySlot', () => {
     expect(keySlot('{}}')).not.toBe(0);
   });
 
-  const keys = fc
-    .oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('{', '}', '{}', '{}}', '{a}', '}{'))
-    .chain((a) => fc.tuple(fc.constant(a), fc.string({ unit: 'grapheme' })).map(([x, y]) => x + y));
-
   it("agrees with the Redis Cluster specification's HASH_SLOT pseudo-code over the bytes a client sends", () => {
     fc.assert(
       fc.property(keys, (key) => {
@@ -71,6 +72,34 @@ describe('keySlot', () => {
         expect(keySlot(key)).toBe(calculateSlot(key));
       }),
       { numRuns: 2_000 },
+    );
+  });
+});
+
+describe('clientMayMisroute', () => {
+  it('flags the keys for which ioredis (cluster-key-slot) computes another slot than the server', () => {
+    for (const key of ['a{}}', '{}}', '{}a}b', 'x{}{y}', 'a\uD800b', '{\uDC00}x', 'k\uDBFF']) {
+      expect(clientMayMisroute(key), JSON.stringify(key)).toBe(true);
+    }
+    expect(calculateSlot('a{}}')).toBe(0);
+    expect(keySlot('a{}}')).not.toBe(0);
+  });
+
+  it('leaves ordinary, tagged, empty-tag-only and well-formed unicode keys alone', () => {
+    for (const key of ['foo', '{user:1}:a', 'x{}', '{}x', 'a}{}', '🔑:1', 'ключ', '']) {
+      expect(clientMayMisroute(key), JSON.stringify(key)).toBe(false);
+      expect(calculateSlot(key)).toBe(keySlot(key));
+    }
+  });
+
+  it('covers every key where ioredis and the server disagree (property, against cluster-key-slot)', () => {
+    fc.assert(
+      // Splice a lone surrogate or an empty tag into the brace-rich keys: the two quirks.
+      fc.property(keys, fc.constantFrom('\uD800', '\uDBFF', '\uDC00', '\uDFFF', '{}', '}', ''), keys, (a, quirk, b) => {
+        const key = a + quirk + b;
+        if (!clientMayMisroute(key)) expect(calculateSlot(key)).toBe(keySlot(key));
+      }),
+      { numRuns: 5_000 },
     );
   });
 });

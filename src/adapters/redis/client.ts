@@ -14,7 +14,11 @@ export type PipelineReply = [error: Error | null, result: unknown];
 export interface RedisPipelineLike {
   set(key: string, value: string): unknown;
   set(key: string, value: string, expiryMode: 'EX', seconds: number): unknown;
-  del(key: string): unknown;
+  /**
+   * DEL of one or more keys (the adapter merges plain deletes of a batch; on a cluster, keys of
+   * one slot). Every key must be sent: the adapter reports each of them deleted on the reply.
+   */
+  del(...keys: string[]): unknown;
   /**
    * EVALSHA and EVAL, for versioned commands and reader leases (Lua scripts). Optional: a
    * client without them still runs `set` and `delete`; versioned commands then fail.

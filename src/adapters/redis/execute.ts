@@ -9,8 +9,9 @@ import { isCanonicalVersion } from '../../core/versioned.js';
 import { CacheCommandError, CacheUnavailableError } from '../../errors.js';
 import { cleanError } from './clean-error.js';
 import type { PipelineReply, RedisClientLike, RedisPipelineLike } from './client.js';
+import { mergeDeletes } from './multi-delete.js';
 import { DELETE_VERSIONED, type LuaScript, SET_VERSIONED } from './scripts.js';
-import { keySlot } from './slot.js';
+import { clientMayMisroute, keySlot } from './slot.js';
 import { describeKey, describeValue } from '../../core/key-hash.js';
 
 type Command = AnyCacheCommand;
@@ -131,13 +132,29 @@ function outcomeOf(command: Command, reply: PipelineReply | undefined): Outcome 
  * arrives (a fresh node, restart or SCRIPT FLUSH would otherwise answer NOSCRIPT), at the cost
  * of one script body per script per pipeline, not per command. `resend`: EVAL with the body,
  * since a redirect may lead to a node without the script, and a resend pipeline must hold only
- * keyed commands for ioredis to follow MOVED/ASK for it.
+ * keyed commands for ioredis to follow MOVED/ASK for it. Plain deletes go as multi-key DELs in
+ * `first` ({@link mergeDeletes}) and one DEL per key in `resend`: during a slot migration a
+ * multi-key DEL whose keys are split between the two nodes is refused (TRYAGAIN) until the
+ * migration ends, while single-key commands follow ASK.
  */
 type Mode = 'first' | 'resend';
 
-/** Send `indices` of `commands` as one pipeline; fill `outcomes` at those indices. */
-async function runPipeline(client: RedisClientLike, commands: readonly Command[], indices: readonly number[], outcomes: Outcome[], mode: Mode): Promise<void> {
+/**
+ * Send `indices` of `commands` as one pipeline; fill `outcomes` at those indices. `cluster`: a
+ * multi-key DEL must hold keys of one slot.
+ */
+async function runPipeline(
+  client: RedisClientLike,
+  commands: readonly Command[],
+  indices: readonly number[],
+  outcomes: Outcome[],
+  mode: Mode,
+  cluster: boolean,
+): Promise<void> {
+  /** Per pipeline entry, the position of its command (the first one, for a merged DEL). */
   const sent: number[] = [];
+  /** Per pipeline entry of a merged DEL, every position it carries; one reply decides them all. */
+  const carried = new Map<number, readonly number[]>();
   let replies: PipelineReply[] | null;
   let preamble = 0;
   try {
@@ -152,9 +169,17 @@ async function runPipeline(client: RedisClientLike, commands: readonly Command[]
       for (const script of scripts) pipeline.script('LOAD', script.body);
       preamble = scripts.size;
     }
+    const merged = mode === 'first' ? mergeDeletes(commands, indices, cluster) : undefined;
     for (const index of indices) {
       const command = commands[index];
-      if (command === undefined) continue;
+      if (command === undefined || merged?.followers.has(index)) continue;
+      const del = merged?.leaders.get(index);
+      if (del !== undefined) {
+        carried.set(sent.length, del.members);
+        pipeline.del(...del.keys);
+        sent.push(index);
+        continue;
+      }
       const reason = unsendable(pipeline, command);
       if (reason !== undefined) {
         outcomes[index] = { state: 'refused', cause: new Error(reason), resend: false };
@@ -167,7 +192,9 @@ async function runPipeline(client: RedisClientLike, commands: readonly Command[]
     replies = await pipeline.exec();
   } catch (error) {
     const cause = toError(error);
-    for (const index of sent) outcomes[index] = { state: 'unknown', cause };
+    sent.forEach((index, position) => {
+      for (const member of carried.get(position) ?? [index]) outcomes[member] = { state: 'unknown', cause };
+    });
     return;
   }
   // A failed SCRIPT LOAD needs no handling here: the EVALSHA after it answers NOSCRIPT, which
@@ -175,10 +202,14 @@ async function runPipeline(client: RedisClientLike, commands: readonly Command[]
   sent.forEach((index, position) => {
     const command = commands[index];
     if (command === undefined) return;
-    outcomes[index] =
+    const outcome: Outcome =
       replies === null
         ? { state: 'unknown', cause: new Error('the pipeline was aborted (exec returned null)') }
         : outcomeOf(command, replies[preamble + position]);
+    const members = carried.get(position);
+    if (members === undefined) outcomes[index] = outcome;
+    // A multi-key DEL succeeds or fails as a whole: its outcome is every carried delete's.
+    else for (const member of members) outcomes[member] = outcome;
   });
 }
 
@@ -186,13 +217,19 @@ async function runPipeline(client: RedisClientLike, commands: readonly Command[]
  * Group command positions by the set of nodes serving their slot, keeping command order inside
  * each group. ioredis accepts a cluster pipeline only when every key maps to the same node set
  * (`slots[slot]`), so that is the grouping key; a slot the map does not know yet gets its own
- * group and ioredis follows the MOVED reply for it.
+ * group and ioredis follows the MOVED reply for it. A key ioredis may hash differently from the
+ * server ({@link clientMayMisroute}) goes alone: ioredis sends it wherever its own slot view says,
+ * and a pipeline of one command follows the MOVED reply to the right node.
  */
 export function groupByNode(commands: readonly Command[], indices: readonly number[], slots: ReadonlyArray<ReadonlyArray<string> | undefined>): number[][] {
   const groups = new Map<string, number[]>();
   for (const index of indices) {
     const command = commands[index];
     if (command === undefined) continue;
+    if (clientMayMisroute(command.key)) {
+      groups.set(`alone:${index}`, [index]);
+      continue;
+    }
     const slot = keySlot(command.key);
     const nodes = slots[slot];
     const id = nodes && nodes.length > 0 ? nodes.join(';') : `slot:${slot}`;
@@ -203,13 +240,17 @@ export function groupByNode(commands: readonly Command[], indices: readonly numb
   return [...groups.values()];
 }
 
-/** Group positions by hash slot, in order: a pipeline ioredis can redirect as a whole. */
+/**
+ * Group positions by hash slot, in order: a pipeline ioredis can redirect as a whole. A key
+ * ioredis may hash differently goes alone, as in {@link groupByNode}.
+ */
 function groupBySlot(commands: readonly Command[], indices: readonly number[]): number[][] {
   const groups = new Map<number, number[]>();
   for (const index of indices) {
     const command = commands[index];
     if (command === undefined) continue;
-    const slot = keySlot(command.key);
+    // Slots are 0..16383, so a negative id cannot collide with a slot group.
+    const slot = clientMayMisroute(command.key) ? -1 - index : keySlot(command.key);
     const group = groups.get(slot);
     if (group) group.push(index);
     else groups.set(slot, [index]);
@@ -294,12 +335,12 @@ export async function executeBatch(client: RedisClientLike, commands: readonly C
     }
   }
   const firstGroups = cluster === undefined ? [all] : groupByNode(commands, all, cluster.slots);
-  await Promise.all(firstGroups.map((group) => runPipeline(client, commands, group, outcomes, 'first')));
+  await Promise.all(firstGroups.map((group) => runPipeline(client, commands, group, outcomes, 'first', cluster !== undefined)));
   for (let round = 0; round < MAX_RESEND_ROUNDS; round++) {
     const again = resendable(commands, outcomes);
     if (again.length === 0) break;
     const groups = cluster === undefined ? [again] : groupBySlot(commands, again);
-    await Promise.all(groups.map((group) => runPipeline(client, commands, group, outcomes, 'resend')));
+    await Promise.all(groups.map((group) => runPipeline(client, commands, group, outcomes, 'resend', cluster !== undefined)));
   }
   return commands.map((command, index) => {
     const outcome = outcomes[index];

@@ -46,3 +46,21 @@ const encoder = new TextEncoder();
 export function keySlot(key: string): number {
   return crc16(hashedPart(encoder.encode(key))) % SLOT_COUNT;
 }
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * True when ioredis may route `key` to another slot than the one the server hashes it to
+ * ({@link keySlot}). ioredis uses `cluster-key-slot`, which departs from the specification in two
+ * cases: it encodes a lone UTF-16 surrogate as CESU-8 bytes (ED A0 80; the wire carries U+FFFD's
+ * EF BF BD), and after an empty first tag (`{}`) it hashes up to the next `}` (`a{}}` → the slot
+ * of the empty string) where the server hashes the whole key. Such a key cannot share a pipeline
+ * with other keys: ioredis checks a cluster pipeline's keys against its own slot view, so it may
+ * reject the pipeline or send it to the wrong node. Conservative: a lone surrogate outside the
+ * hashed part also counts.
+ */
+export function clientMayMisroute(key: string): boolean {
+  const open = key.indexOf('{');
+  if (open !== -1 && key.charCodeAt(open + 1) === CLOSE && key.indexOf('}', open + 2) !== -1) return true;
+  return LONE_SURROGATE.test(key);
+}
