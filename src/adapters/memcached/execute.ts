@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { Writable } from 'node:stream';
 import type { AnyCacheCommand, CacheCommand, CommandResult, VersionedCommand } from '../../core/commands.js';
 import { CacheCommandError } from '../../errors.js';
 import { deadline } from '../deadline.js';
@@ -138,9 +139,31 @@ async function issueAll(client: MemcachedClient, commands: readonly AnyCacheComm
   for (let start = 0; start < commands.length; start += ISSUE_SLICE) {
     if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
     // Superseded versioned commands were already dropped by the handler (core/coalesce.ts).
-    for (const command of commands.slice(start, start + ISSUE_SLICE)) issued.push(issue(command));
+    // memjs writes each request to the socket on its own; corked, a slice leaves as one writev.
+    const sockets = connectedSockets(client);
+    for (const socket of sockets) socket.cork();
+    try {
+      for (const command of commands.slice(start, start + ISSUE_SLICE)) issued.push(issue(command));
+    } finally {
+      for (const socket of sockets) socket.uncork();
+    }
   }
   return issued;
+}
+
+/**
+ * The sockets of a memjs client's servers that are open now (memjs keeps them on `servers[i]._socket`;
+ * not public API, so anything else, e.g. a test double or a future memjs, is simply not corked).
+ */
+export function connectedSockets(client: unknown): Writable[] {
+  const servers = (client as { servers?: unknown } | null)?.servers;
+  if (!Array.isArray(servers)) return [];
+  const sockets: Writable[] = [];
+  for (const server of servers) {
+    const socket = (server as { _socket?: unknown } | null)?._socket;
+    if (socket instanceof Writable && !socket.destroyed) sockets.push(socket);
+  }
+  return sockets;
 }
 
 function commandFailure(command: CacheCommand, error: unknown, maxValueBytes: number, transportProblem: string | undefined): CommandResult {
