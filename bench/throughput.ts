@@ -5,8 +5,8 @@
  *
  * Run: `npm run bench:throughput` (options: `--runs 7 --sizes 1000,10000 --mode
  * write-through|invalidate|versioned --keys unique|repeated --caches redis,memcached`).
- * Classic and naive run in `write-through` mode only; versioned has no raw ceiling, and no
- * hand-written Memcached variant (see workload.ts).
+ * Classic and naive run in `write-through` mode only; versioned has no raw ceiling. The
+ * hand-written versioned Memcached variant is a GET/CAS loop per record (lib/memcached-cas.ts).
  *
  * Every run times each variant on the same batch, in a rotating order, after a warm-up; ratios
  * are computed within a run and the medians over runs are reported. Batches of fewer than

@@ -288,8 +288,7 @@ export function handwrittenRedis(client: Redis, mode: Mode): (event: DynamoDBStr
 
 /**
  * The hand-written handler on Memcached (memjs) for `write-through` or `invalidate`. memjs has
- * no gets/cas API (the library's adapter builds binary CAS frames itself), so there is no
- * hand-written versioned variant for Memcached.
+ * no gets/cas API, so the versioned one sends its own CAS frames: `memcached-cas.ts`.
  */
 export function handwrittenMemcached(client: memjs.Client, mode: Exclude<Mode, 'versioned'>): (event: DynamoDBStreamEvent) => Promise<void> {
   return async (event) => {
