@@ -75,6 +75,19 @@ describe('the hand-written versioned Memcached handler of the bench', () => {
     await expectSameCaches(event);
   });
 
+  it('replaces older values and tombstones like ours when a newer batch of the same items follows', async () => {
+    await flushAll();
+    await applyToBoth(makeEvent(300, 9));
+    const newer = makeEvent(300, 10, { versionBase: 10 });
+
+    await applyToBoth(newer);
+
+    await expectSameCaches(newer);
+    const stored = await handReader.get('user:100000');
+    const header = stored.value?.toString('utf8').split('\u001f', 1)[0];
+    expect(header?.slice(2)).toMatch(/^1[12]$/); // the newer batch's version (10 + 1 or 2)
+  });
+
   it('leaves the same cache as ours when every key appears twice in the batch', async () => {
     await flushAll();
     const event = makeEvent(300, 11, { repeatKeys: true });
