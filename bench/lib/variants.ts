@@ -15,6 +15,7 @@ import type { CacheAdapter, CacheCommand } from '../../src/core/commands.js';
 import { planCommands } from '../../src/core/plan.js';
 import type { Rule } from '../../src/core/rules.js';
 import { createStreamHandler } from '../../src/lambda/handler.js';
+import { handwrittenMemcachedVersioned } from './memcached-cas.js';
 import {
   ceilingMemcached,
   ceilingRedis,
@@ -107,11 +108,11 @@ export function memcachedVariants(servers: string, mode: Mode = 'write-through')
   const ceilingClient = create();
   const naiveClient = create();
   const handwrittenClient = create();
-  const runners: Partial<Record<Variant, Runner>> = { ours: oursRunner(adapter, mode) };
-  if (mode !== 'versioned') {
-    runners.handwritten = handwrittenMemcached(handwrittenClient, mode);
-    runners.ceiling = (_, commands) => ceilingMemcached(ceilingClient, commands);
-  }
+  const runners: Partial<Record<Variant, Runner>> = {
+    ours: oursRunner(adapter, mode),
+    handwritten: mode === 'versioned' ? handwrittenMemcachedVersioned(handwrittenClient) : handwrittenMemcached(handwrittenClient, mode),
+  };
+  if (mode !== 'versioned') runners.ceiling = (_, commands) => ceilingMemcached(ceilingClient, commands);
   if (mode === 'write-through') {
     runners.classic = classicMemcachedHandler(create);
     runners.naive = naiveHandler(toPlain, (kind, key, value) => (kind === 'delete' ? naiveClient.delete(key) : naiveClient.set(key, value, { expires: 3600 })));

@@ -59,6 +59,11 @@ export interface EventShape {
    * only half the records' effects need to reach the cache.
    */
   readonly repeatKeys?: boolean;
+  /**
+   * Added to every version (default 0). A batch built with a larger base holds newer writes of
+   * the same items, so a versioned cache applies it instead of refusing it as a replay.
+   */
+  readonly versionBase?: number;
 }
 
 /**
@@ -82,8 +87,8 @@ export function makeEvent(size: number, seed = 42, shape: EventShape = {}): Dyna
     let eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
     if (!again) eventName = roll < 0.4 ? 'INSERT' : roll < 0.8 ? 'MODIFY' : 'REMOVE';
     else eventName = held === undefined ? 'INSERT' : roll < 0.7 ? 'MODIFY' : 'REMOVE';
-    const version = again ? 3 : 2;
-    const oldImage = eventName === 'INSERT' ? undefined : (held ?? userImage(id, 1, random));
+    const version = (shape.versionBase ?? 0) + (again ? 3 : 2);
+    const oldImage = eventName === 'INSERT' ? undefined : (held ?? userImage(id, version - 1, random));
     const newImage = eventName === 'REMOVE' ? undefined : userImage(id, version, random);
     if (shape.repeatKeys) latest.set(id, newImage);
     sequence += 100n;
@@ -288,8 +293,7 @@ export function handwrittenRedis(client: Redis, mode: Mode): (event: DynamoDBStr
 
 /**
  * The hand-written handler on Memcached (memjs) for `write-through` or `invalidate`. memjs has
- * no gets/cas API (the library's adapter builds binary CAS frames itself), so there is no
- * hand-written versioned variant for Memcached.
+ * no gets/cas API, so the versioned one sends its own CAS frames: `memcached-cas.ts`.
  */
 export function handwrittenMemcached(client: memjs.Client, mode: Exclude<Mode, 'versioned'>): (event: DynamoDBStreamEvent) => Promise<void> {
   return async (event) => {
