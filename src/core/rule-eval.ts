@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { defineAttribute, describeAttributeName, type Image } from './attributes.js';
+import { AttributeError, defineAttribute, describeAttributeName, type Image, LazyImage } from './attributes.js';
 import type { CompiledRule } from './compiled-rule.js';
 import { fail, viewHint } from './failure.js';
 import type { AttributeMap, Item, RuleContext } from './rules.js';
@@ -28,23 +28,49 @@ class MissingFromViewError extends Error {
 }
 
 /**
- * Wrap an item so that reading an attribute it lacks is noticed. On a keys-only side that is
- * an error (the view type cannot supply it); on a full image it is recorded so a key built
- * from a missing attribute ("user-by-email:undefined") can be refused.
+ * The item a rule function sees: attributes are converted on first read (an `invalidate` rule
+ * keyed on the table key converts only the key), and reading one the item lacks is noticed. On
+ * a keys-only side that is an error (the view type cannot supply it); on a full image it is
+ * recorded so a key built from a missing attribute ("user-by-email:undefined") can be refused.
+ * Anything beyond reading one attribute (`Object.keys`, `in`, spreading, writing) first fills
+ * the target with every attribute, in the image's order, so the view then behaves as the plain
+ * item does.
  */
-function watch(item: Item, keysOnly: boolean, missing: Set<string>, reads?: { undefinedInData: boolean }): Item {
-  return new Proxy(item, {
-    get(target, property, receiver) {
-      if (typeof property === 'string' && !Object.hasOwn(target, property)) {
+function watch(image: Image, keysOnly: boolean, missing: Set<string>, reads?: { undefinedInData: boolean }): Item {
+  // An image a custom decoder converted whole is watched as it is: nothing to convert lazily.
+  const lazy = image instanceof LazyImage ? image : undefined;
+  const target: Item = lazy === undefined ? image.item : {};
+  let complete = lazy === undefined;
+  const fill = (): Item => {
+    if (!complete && lazy !== undefined) {
+      for (const name of lazy.names()) defineAttribute(target, name, lazy.read(name));
+      complete = true;
+    }
+    return target;
+  };
+  return new Proxy(target, {
+    get(_, property, receiver) {
+      if (typeof property !== 'string') return Reflect.get(target, property, receiver) as unknown;
+      let value: unknown;
+      if (lazy === undefined || complete ? Object.hasOwn(target, property) : lazy.has(property)) {
+        value = lazy === undefined || complete ? target[property] : lazy.read(property);
+      } else {
         if (keysOnly && property !== 'toJSON' && property !== 'then') throw new MissingFromViewError(property);
         missing.add(property);
+        value = Reflect.get(target, property, receiver) as unknown;
       }
-      const value = Reflect.get(target, property, receiver) as unknown;
       // An attribute whose own text contains "undefined" (a user named so) explains that text
       // in a key: the missing-attribute check must not refuse it.
       if (reads && typeof value === 'string' && value.includes('undefined')) reads.undefinedInData = true;
       return value;
     },
+    has: (_, property) => Reflect.has(fill(), property),
+    ownKeys: () => Reflect.ownKeys(fill()),
+    getOwnPropertyDescriptor: (_, property) => Reflect.getOwnPropertyDescriptor(fill(), property),
+    defineProperty: (_, property, descriptor) => Reflect.defineProperty(fill(), property, descriptor),
+    deleteProperty: (_, property) => Reflect.deleteProperty(fill(), property),
+    set: (_, property, value) => Reflect.set(fill(), property, value),
+    preventExtensions: () => Reflect.preventExtensions(fill()),
   });
 }
 
@@ -55,21 +81,28 @@ function fieldName(attribute: string): string {
 }
 
 function callRule<T>(fn: () => T, ruleField: string, side: Side, view: string | undefined): T {
+  let result: T;
   try {
-    return fn();
+    result = fn();
   } catch (error) {
+    // A malformed attribute is the record's fault, not the rule's: the planner reports it by path.
+    if (error instanceof AttributeError) throw error;
     if (error instanceof MissingFromViewError) {
       fail(`${ruleField} reads attribute ${describeAttributeName(error.attribute)}, but ${viewHint(view, side.which)}`, fieldName(error.attribute));
     }
     fail(`${ruleField} threw ${error instanceof Error ? error.name : 'a non-Error value'}`, ruleField, error);
   }
+  // The function may have caught the error of a malformed attribute it read: the record still fails.
+  const failure = side.image instanceof LazyImage ? side.image.failure : undefined;
+  if (failure !== undefined) throw failure;
+  return result;
 }
 
 /** Whether the rule's `when` accepts this side's item. */
 export function ruleMatches(compiled: CompiledRule, side: Side, view: string | undefined): boolean {
   const { when } = compiled.rule;
   if (when === undefined) return true;
-  const item = watch(side.image.item, side.keysOnly, new Set());
+  const item = watch(side.image, side.keysOnly, new Set());
   const result = callRule(() => when(item, side.context), 'when', side, view);
   if (typeof result !== 'boolean') fail(`when must return a boolean, got ${typeof result}`, 'when');
   return result;
@@ -90,7 +123,7 @@ function ruleStrings(compiled: CompiledRule, side: Side, view: string | undefine
   if (fn === undefined) return [];
   const missing = new Set<string>();
   const reads = { undefinedInData: false };
-  const item = watch(side.image.item, side.keysOnly, missing, reads);
+  const item = watch(side.image, side.keysOnly, missing, reads);
   const result = callRule(() => fn(item, side.context), field, side, view);
   const keys = typeof result === 'string' ? [result] : result;
   if (!Array.isArray(keys)) fail(`${field} must return a string or an array of strings, got ${typeof result}`, field);
