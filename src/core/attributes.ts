@@ -355,7 +355,7 @@ export class LazyImage implements Image {
   private readonly field: string;
   private whole: Image | undefined;
   /** Attributes converted one at a time: the plain value and the normalized AttributeValue. */
-  private readonly single = new Map<string, { plain: unknown; normal: AttributeValue }>();
+  private single: Map<string, { plain: unknown; normal: AttributeValue }> | undefined;
   /**
    * The first malformed attribute read. A rule function that catches the error still fails the
    * record: the planner checks this after every call.
@@ -422,6 +422,8 @@ export class LazyImage implements Image {
   }
 
   private one(name: string): { plain: unknown; normal: AttributeValue } {
+    // Allocated on first use: a change has three images and rules usually read one.
+    this.single ??= new Map();
     let converted = this.single.get(name);
     if (converted === undefined) {
       try {

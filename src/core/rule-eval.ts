@@ -36,7 +36,15 @@ class MissingFromViewError extends Error {
  * the target with every attribute, in the image's order, so the view then behaves as the plain
  * item does.
  */
-function watch(image: Image, keysOnly: boolean, missing: Set<string>, reads?: { undefinedInData: boolean }): Item {
+/** What a key or tags function read, for the missing-attribute check. */
+interface Reads {
+  /** The first attribute read that the item lacks. */
+  missing: string | undefined;
+  /** Some attribute read holds the text "undefined". */
+  undefinedInData: boolean;
+}
+
+function watch(image: Image, keysOnly: boolean, reads?: Reads): Item {
   // An image a custom decoder converted whole is watched as it is: nothing to convert lazily.
   const lazy = image instanceof LazyImage ? image : undefined;
   const target: Item = lazy === undefined ? image.item : {};
@@ -56,7 +64,7 @@ function watch(image: Image, keysOnly: boolean, missing: Set<string>, reads?: { 
         value = lazy === undefined || complete ? target[property] : lazy.read(property);
       } else {
         if (keysOnly && property !== 'toJSON' && property !== 'then') throw new MissingFromViewError(property);
-        missing.add(property);
+        if (reads !== undefined) reads.missing ??= property;
         value = Reflect.get(target, property, receiver) as unknown;
       }
       // An attribute whose own text contains "undefined" (a user named so) explains that text
@@ -102,7 +110,7 @@ function callRule<T>(fn: () => T, ruleField: string, side: Side, view: string | 
 export function ruleMatches(compiled: CompiledRule, side: Side, view: string | undefined): boolean {
   const { when } = compiled.rule;
   if (when === undefined) return true;
-  const item = watch(side.image, side.keysOnly, new Set());
+  const item = watch(side.image, side.keysOnly);
   const result = callRule(() => when(item, side.context), 'when', side, view);
   if (typeof result !== 'boolean') fail(`when must return a boolean, got ${typeof result}`, 'when');
   return result;
@@ -121,19 +129,18 @@ export function ruleTags(compiled: CompiledRule, side: Side, view: string | unde
 function ruleStrings(compiled: CompiledRule, side: Side, view: string | undefined, field: 'key' | 'tags'): string[] {
   const fn = compiled.rule[field];
   if (fn === undefined) return [];
-  const missing = new Set<string>();
-  const reads = { undefinedInData: false };
-  const item = watch(side.image, side.keysOnly, missing, reads);
+  const reads: Reads = { missing: undefined, undefinedInData: false };
+  const item = watch(side.image, side.keysOnly, reads);
   const result = callRule(() => fn(item, side.context), field, side, view);
   const keys = typeof result === 'string' ? [result] : result;
   if (!Array.isArray(keys)) fail(`${field} must return a string or an array of strings, got ${typeof result}`, field);
   for (const key of keys) {
     if (typeof key !== 'string' || key.length === 0) fail(`${field} returned an empty or non-string ${field === 'key' ? 'key' : 'tag'}`, field);
-    if (missing.size > 0 && !reads.undefinedInData && key.includes('undefined')) {
-      const attribute = [...missing][0];
+    if (reads.missing !== undefined && !reads.undefinedInData && key.includes('undefined')) {
+      const attribute = reads.missing;
       fail(
-        `${field} was built from attribute ${describeAttributeName(attribute ?? '')}, which the item does not have (the ${field === 'key' ? 'key' : 'tag'} contains "undefined"); guard the rule with when() or give the attribute a default`,
-        fieldName(attribute ?? ''),
+        `${field} was built from attribute ${describeAttributeName(attribute)}, which the item does not have (the ${field === 'key' ? 'key' : 'tag'} contains "undefined"); guard the rule with when() or give the attribute a default`,
+        fieldName(attribute),
       );
     }
   }
