@@ -28,58 +28,82 @@ class MissingFromViewError extends Error {
 }
 
 /**
- * The item a rule function sees: attributes are converted on first read (an `invalidate` rule
- * keyed on the table key converts only the key), and reading one the item lacks is noticed. On
- * a keys-only side that is an error (the view type cannot supply it); on a full image it is
- * recorded so a key built from a missing attribute ("user-by-email:undefined") can be refused.
- * Anything beyond reading one attribute (`Object.keys`, `in`, spreading, writing) first fills
- * the target with every attribute, in the image's order, so the view then behaves as the plain
- * item does.
+ * The proxy handler behind the item a rule function sees: attributes are converted on first
+ * read (an `invalidate` rule keyed on the table key converts only the key), and reading one the
+ * item lacks is noticed. On a keys-only side that is an error (the view type cannot supply it);
+ * on a full image it is recorded so a key built from a missing attribute
+ * ("user-by-email:undefined") can be refused. Anything beyond reading one attribute
+ * (`Object.keys`, `in`, spreading, writing) first fills the target with every attribute, in the
+ * image's order, so the view then behaves as the plain item does. A class, not a handler of
+ * closures: one object per call instead of ten.
  */
-/** What a key or tags function read, for the missing-attribute check. */
-interface Reads {
+class ItemView implements ProxyHandler<Item> {
   /** The first attribute read that the item lacks. */
   missing: string | undefined;
-  /** Some attribute read holds the text "undefined". */
-  undefinedInData: boolean;
-}
+  /** Some attribute read holds the text "undefined", which then explains that text in a key. */
+  undefinedInData = false;
+  private readonly lazy: LazyImage | undefined;
+  private readonly target: Item;
+  private complete: boolean;
 
-function watch(image: Image, keysOnly: boolean, reads?: Reads): Item {
-  // An image a custom decoder converted whole is watched as it is: nothing to convert lazily.
-  const lazy = image instanceof LazyImage ? image : undefined;
-  const target: Item = lazy === undefined ? image.item : {};
-  let complete = lazy === undefined;
-  const fill = (): Item => {
-    if (!complete && lazy !== undefined) {
-      for (const name of lazy.names()) defineAttribute(target, name, lazy.read(name));
-      complete = true;
+  constructor(
+    image: Image,
+    private readonly keysOnly: boolean,
+  ) {
+    // An image a custom decoder converted whole is watched as it is: nothing to convert lazily.
+    this.lazy = image instanceof LazyImage ? image : undefined;
+    this.target = this.lazy === undefined ? image.item : {};
+    this.complete = this.lazy === undefined;
+  }
+
+  item(): Item {
+    return new Proxy(this.target, this);
+  }
+
+  private fill(): Item {
+    if (!this.complete && this.lazy !== undefined) {
+      for (const name of this.lazy.names()) defineAttribute(this.target, name, this.lazy.read(name));
+      this.complete = true;
     }
-    return target;
-  };
-  return new Proxy(target, {
-    get(_, property, receiver) {
-      if (typeof property !== 'string') return Reflect.get(target, property, receiver) as unknown;
-      let value: unknown;
-      if (lazy === undefined || complete ? Object.hasOwn(target, property) : lazy.has(property)) {
-        value = lazy === undefined || complete ? target[property] : lazy.read(property);
-      } else {
-        if (keysOnly && property !== 'toJSON' && property !== 'then') throw new MissingFromViewError(property);
-        if (reads !== undefined) reads.missing ??= property;
-        value = Reflect.get(target, property, receiver) as unknown;
-      }
-      // An attribute whose own text contains "undefined" (a user named so) explains that text
-      // in a key: the missing-attribute check must not refuse it.
-      if (reads && typeof value === 'string' && value.includes('undefined')) reads.undefinedInData = true;
-      return value;
-    },
-    has: (_, property) => Reflect.has(fill(), property),
-    ownKeys: () => Reflect.ownKeys(fill()),
-    getOwnPropertyDescriptor: (_, property) => Reflect.getOwnPropertyDescriptor(fill(), property),
-    defineProperty: (_, property, descriptor) => Reflect.defineProperty(fill(), property, descriptor),
-    deleteProperty: (_, property) => Reflect.deleteProperty(fill(), property),
-    set: (_, property, value) => Reflect.set(fill(), property, value),
-    preventExtensions: () => Reflect.preventExtensions(fill()),
-  });
+    return this.target;
+  }
+
+  get(target: Item, property: string | symbol, receiver: unknown): unknown {
+    if (typeof property !== 'string') return Reflect.get(target, property, receiver) as unknown;
+    const lazy = this.complete ? undefined : this.lazy;
+    let value: unknown;
+    if (lazy === undefined ? Object.hasOwn(target, property) : lazy.has(property)) {
+      value = lazy === undefined ? target[property] : lazy.read(property);
+    } else {
+      if (this.keysOnly && property !== 'toJSON' && property !== 'then') throw new MissingFromViewError(property);
+      this.missing ??= property;
+      value = Reflect.get(target, property, receiver) as unknown;
+    }
+    if (typeof value === 'string' && value.includes('undefined')) this.undefinedInData = true;
+    return value;
+  }
+
+  has(_: Item, property: string | symbol): boolean {
+    return Reflect.has(this.fill(), property);
+  }
+  ownKeys(): (string | symbol)[] {
+    return Reflect.ownKeys(this.fill());
+  }
+  getOwnPropertyDescriptor(_: Item, property: string | symbol): PropertyDescriptor | undefined {
+    return Reflect.getOwnPropertyDescriptor(this.fill(), property);
+  }
+  defineProperty(_: Item, property: string | symbol, descriptor: PropertyDescriptor): boolean {
+    return Reflect.defineProperty(this.fill(), property, descriptor);
+  }
+  deleteProperty(_: Item, property: string | symbol): boolean {
+    return Reflect.deleteProperty(this.fill(), property);
+  }
+  set(_: Item, property: string | symbol, value: unknown): boolean {
+    return Reflect.set(this.fill(), property, value);
+  }
+  preventExtensions(): boolean {
+    return Reflect.preventExtensions(this.fill());
+  }
 }
 
 /** The error's `field` for an attribute: its name when that is not item data (see describeAttributeName). */
@@ -110,7 +134,7 @@ function callRule<T>(fn: () => T, ruleField: string, side: Side, view: string | 
 export function ruleMatches(compiled: CompiledRule, side: Side, view: string | undefined): boolean {
   const { when } = compiled.rule;
   if (when === undefined) return true;
-  const item = watch(side.image, side.keysOnly);
+  const item = new ItemView(side.image, side.keysOnly).item();
   const result = callRule(() => when(item, side.context), 'when', side, view);
   if (typeof result !== 'boolean') fail(`when must return a boolean, got ${typeof result}`, 'when');
   return result;
@@ -129,8 +153,8 @@ export function ruleTags(compiled: CompiledRule, side: Side, view: string | unde
 function ruleStrings(compiled: CompiledRule, side: Side, view: string | undefined, field: 'key' | 'tags'): string[] {
   const fn = compiled.rule[field];
   if (fn === undefined) return [];
-  const reads: Reads = { missing: undefined, undefinedInData: false };
-  const item = watch(side.image, side.keysOnly, reads);
+  const reads = new ItemView(side.image, side.keysOnly);
+  const item = reads.item();
   const result = callRule(() => fn(item, side.context), field, side, view);
   const keys = typeof result === 'string' ? [result] : result;
   if (!Array.isArray(keys)) fail(`${field} must return a string or an array of strings, got ${typeof result}`, field);
