@@ -343,3 +343,107 @@ export function convertImage(image: unknown, field: string): Image {
   const item = convertMap(image, field, 0);
   return { item, raw: convertedMap };
 }
+
+/**
+ * An image whose attributes are validated and converted when first read, each once: key and
+ * `when` functions usually read one or two attributes, and converting the rest was most of the
+ * cost of an `invalidate` record. Reading `item` or `raw` converts (and validates) the whole image.
+ * What is validated, and when, is documented in `docs/codecs.md`.
+ */
+export class LazyImage implements Image {
+  private readonly input: Record<string, unknown>;
+  private readonly field: string;
+  private whole: Image | undefined;
+  /** Attributes converted one at a time: the plain value and the normalized AttributeValue. */
+  private single: Map<string, { plain: unknown; normal: AttributeValue }> | undefined;
+  /**
+   * The first malformed attribute read. A rule function that catches the error still fails the
+   * record: the planner checks this after every call.
+   */
+  failure: AttributeError | undefined;
+
+  /** @throws AttributeError when `input` is not a map (naming `field`). */
+  constructor(input: unknown, field: string, whole?: Image) {
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+      throw new AttributeError(field, 'expected a map of attribute name to AttributeValue');
+    }
+    this.input = input as Record<string, unknown>;
+    this.field = field;
+    this.whole = whole;
+  }
+
+  /** A view of an image converted elsewhere (a custom decoder's), so rules read both kinds alike. */
+  static of(image: Image): LazyImage {
+    return image instanceof LazyImage ? image : new LazyImage(image.raw, '', image);
+  }
+
+  get item(): Item {
+    return this.decoded().item;
+  }
+
+  get raw(): AttributeMap {
+    return this.decoded().raw;
+  }
+
+  /** The whole image, validated and converted (once). */
+  decoded(): Image {
+    if (this.whole === undefined) {
+      try {
+        this.whole = convertImage(this.input, this.field);
+      } catch (error) {
+        if (error instanceof AttributeError) this.failure ??= error;
+        throw error;
+      }
+    }
+    return this.whole;
+  }
+
+  /** Whether the image has the attribute (nothing is converted). */
+  has(name: string): boolean {
+    return Object.hasOwn(this.input, name);
+  }
+
+  /** The attribute names, in the image's order. */
+  names(): string[] {
+    return Object.keys(this.input);
+  }
+
+  /** The plain value of an attribute the image has ({@link has}); converts that attribute alone. */
+  read(name: string): unknown {
+    if (this.whole !== undefined) return this.whole.item[name];
+    return this.one(name).plain;
+  }
+
+  /** The normalized AttributeValue of an attribute, or undefined when the image lacks it. */
+  attributeValue(name: string): AttributeValue | undefined {
+    if (!this.has(name)) return undefined;
+    if (this.whole !== undefined) return this.whole.raw[name];
+    return this.one(name).normal;
+  }
+
+  private one(name: string): { plain: unknown; normal: AttributeValue } {
+    // Allocated on first use: a change has three images and rules usually read one.
+    this.single ??= new Map();
+    let converted = this.single.get(name);
+    if (converted === undefined) {
+      try {
+        converted = { plain: convert(this.input[name], this.field, name, 0), normal: convertedNormal };
+      } catch (error) {
+        if (error instanceof AttributeError) this.failure ??= error;
+        throw error;
+      }
+      this.single.set(name, converted);
+    }
+    return converted;
+  }
+}
+
+/** The normalized AttributeValue of one attribute, converting only that one when the image is lazy. */
+export function attributeValue(image: Image, name: string): AttributeValue | undefined {
+  return LazyImage.of(image).attributeValue(name);
+}
+
+/** Validate and convert all of an image now (a no-op for one converted already). */
+export function decodeWhole(image: Image): void {
+  if (image instanceof LazyImage) image.decoded();
+}

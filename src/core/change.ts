@@ -18,7 +18,11 @@ export type RecordSource = 'dynamodb-streams' | 'kinesis';
 /** `INSERT`, `MODIFY` or `REMOVE`. */
 export type EventName = RuleContext['eventName'];
 
-/** The images of a change, converted from AttributeValue form. */
+/**
+ * The images of a change, converted from AttributeValue form. The built-in sources return
+ * images that convert each attribute when it is first read (docs/codecs.md, "What is validated,
+ * and when"); a custom decoder may return fully converted ones.
+ */
 export interface ChangeImages {
   readonly keys: Image;
   /** Absent on REMOVE, and when the stream view carries no new image. */

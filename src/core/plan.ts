@@ -8,7 +8,7 @@
  * @module
  */
 import { InvalidRecordError } from '../errors.js';
-import type { Image } from './attributes.js';
+import { AttributeError, decodeWhole, type Image } from './attributes.js';
 import type { ChangeDecoder, RecordSource, StreamChange } from './change.js';
 import type { AnyCacheCommand } from './commands.js';
 import { compileRules, isCompiled, type CompiledRule } from './compiled-rule.js';
@@ -99,6 +99,11 @@ function planChange(
     return { index, sequenceNumber, commands: [], skipped: 'no-matching-rule', approximateCreationDateTime, unmatchedTable: change.table ?? '(none)' };
   }
   const { oldSide, newSide } = sidesOf(change);
+  // A rule that caches the new image validates all of it first, so its malformed attributes fail
+  // the record before any rule function runs; other rules convert only what they read.
+  if (newSide !== undefined && !newSide.keysOnly && applicable.some((r) => STRATEGIES[r.rule.strategy].cachesNewImage?.(r.rule) === true)) {
+    decodeWhole(newSide.image);
+  }
   const maxKeys = options.maxKeysPerRecord ?? DEFAULT_MAX_KEYS_PER_RECORD;
   const commands: AnyCacheCommand[] = [];
   let ignoredTtl = false;
@@ -129,13 +134,17 @@ function planRecord(raw: unknown, index: number, rules: readonly CompiledRule[],
   } catch (error) {
     const known = change ?? (error instanceof PlanFailure ? error.known : {});
     const { sequenceNumber, approximateCreationDateTime } = known;
+    // A malformed attribute is the record's fault whichever rule read it first: no rule is named.
+    if (error instanceof AttributeError) currentRule = undefined;
     const failure: Failure =
       error instanceof PlanFailure
         ? error.failure
-        : {
-            reason: `unexpected error: ${error instanceof Error ? error.name : 'a non-Error value'} (its message may hold item data; see the cause)`,
-            cause: error,
-          };
+        : error instanceof AttributeError
+          ? { reason: error.message, field: error.path }
+          : {
+              reason: `unexpected error: ${error instanceof Error ? error.name : 'a non-Error value'} (its message may hold item data; see the cause)`,
+              cause: error,
+            };
     return {
       index,
       sequenceNumber,

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { defineAttribute, describeAttributeName, type Image } from './attributes.js';
+import { AttributeError, defineAttribute, describeAttributeName, type Image, LazyImage } from './attributes.js';
 import type { CompiledRule } from './compiled-rule.js';
 import { fail, viewHint } from './failure.js';
 import type { AttributeMap, Item, RuleContext } from './rules.js';
@@ -28,24 +28,82 @@ class MissingFromViewError extends Error {
 }
 
 /**
- * Wrap an item so that reading an attribute it lacks is noticed. On a keys-only side that is
- * an error (the view type cannot supply it); on a full image it is recorded so a key built
- * from a missing attribute ("user-by-email:undefined") can be refused.
+ * The proxy handler behind the item a rule function sees: attributes are converted on first
+ * read (an `invalidate` rule keyed on the table key converts only the key), and reading one the
+ * item lacks is noticed. On a keys-only side that is an error (the view type cannot supply it);
+ * on a full image it is recorded so a key built from a missing attribute
+ * ("user-by-email:undefined") can be refused. Anything beyond reading one attribute
+ * (`Object.keys`, `in`, spreading, writing) first fills the target with every attribute, in the
+ * image's order, so the view then behaves as the plain item does. A class, not a handler of
+ * closures: one object per call instead of ten.
  */
-function watch(item: Item, keysOnly: boolean, missing: Set<string>, reads?: { undefinedInData: boolean }): Item {
-  return new Proxy(item, {
-    get(target, property, receiver) {
-      if (typeof property === 'string' && !Object.hasOwn(target, property)) {
-        if (keysOnly && property !== 'toJSON' && property !== 'then') throw new MissingFromViewError(property);
-        missing.add(property);
-      }
-      const value = Reflect.get(target, property, receiver) as unknown;
-      // An attribute whose own text contains "undefined" (a user named so) explains that text
-      // in a key: the missing-attribute check must not refuse it.
-      if (reads && typeof value === 'string' && value.includes('undefined')) reads.undefinedInData = true;
-      return value;
-    },
-  });
+class ItemView implements ProxyHandler<Item> {
+  /** The first attribute read that the item lacks. */
+  missing: string | undefined;
+  /** Some attribute read holds the text "undefined", which then explains that text in a key. */
+  undefinedInData = false;
+  private readonly lazy: LazyImage | undefined;
+  private readonly target: Item;
+  private complete: boolean;
+
+  constructor(
+    image: Image,
+    private readonly keysOnly: boolean,
+  ) {
+    // An image a custom decoder converted whole is watched as it is: nothing to convert lazily.
+    this.lazy = image instanceof LazyImage ? image : undefined;
+    this.target = this.lazy === undefined ? image.item : {};
+    this.complete = this.lazy === undefined;
+  }
+
+  item(): Item {
+    return new Proxy(this.target, this);
+  }
+
+  private fill(): Item {
+    if (!this.complete && this.lazy !== undefined) {
+      for (const name of this.lazy.names()) defineAttribute(this.target, name, this.lazy.read(name));
+      this.complete = true;
+    }
+    return this.target;
+  }
+
+  get(target: Item, property: string | symbol, receiver: unknown): unknown {
+    if (typeof property !== 'string') return Reflect.get(target, property, receiver) as unknown;
+    const lazy = this.complete ? undefined : this.lazy;
+    let value: unknown;
+    if (lazy === undefined ? Object.hasOwn(target, property) : lazy.has(property)) {
+      value = lazy === undefined ? target[property] : lazy.read(property);
+    } else {
+      if (this.keysOnly && property !== 'toJSON' && property !== 'then') throw new MissingFromViewError(property);
+      this.missing ??= property;
+      value = Reflect.get(target, property, receiver) as unknown;
+    }
+    if (typeof value === 'string' && value.includes('undefined')) this.undefinedInData = true;
+    return value;
+  }
+
+  has(_: Item, property: string | symbol): boolean {
+    return Reflect.has(this.fill(), property);
+  }
+  ownKeys(): (string | symbol)[] {
+    return Reflect.ownKeys(this.fill());
+  }
+  getOwnPropertyDescriptor(_: Item, property: string | symbol): PropertyDescriptor | undefined {
+    return Reflect.getOwnPropertyDescriptor(this.fill(), property);
+  }
+  defineProperty(_: Item, property: string | symbol, descriptor: PropertyDescriptor): boolean {
+    return Reflect.defineProperty(this.fill(), property, descriptor);
+  }
+  deleteProperty(_: Item, property: string | symbol): boolean {
+    return Reflect.deleteProperty(this.fill(), property);
+  }
+  set(_: Item, property: string | symbol, value: unknown): boolean {
+    return Reflect.set(this.fill(), property, value);
+  }
+  preventExtensions(): boolean {
+    return Reflect.preventExtensions(this.fill());
+  }
 }
 
 /** The error's `field` for an attribute: its name when that is not item data (see describeAttributeName). */
@@ -55,21 +113,28 @@ function fieldName(attribute: string): string {
 }
 
 function callRule<T>(fn: () => T, ruleField: string, side: Side, view: string | undefined): T {
+  let result: T;
   try {
-    return fn();
+    result = fn();
   } catch (error) {
+    // A malformed attribute is the record's fault, not the rule's: the planner reports it by path.
+    if (error instanceof AttributeError) throw error;
     if (error instanceof MissingFromViewError) {
       fail(`${ruleField} reads attribute ${describeAttributeName(error.attribute)}, but ${viewHint(view, side.which)}`, fieldName(error.attribute));
     }
     fail(`${ruleField} threw ${error instanceof Error ? error.name : 'a non-Error value'}`, ruleField, error);
   }
+  // The function may have caught the error of a malformed attribute it read: the record still fails.
+  const failure = side.image instanceof LazyImage ? side.image.failure : undefined;
+  if (failure !== undefined) throw failure;
+  return result;
 }
 
 /** Whether the rule's `when` accepts this side's item. */
 export function ruleMatches(compiled: CompiledRule, side: Side, view: string | undefined): boolean {
   const { when } = compiled.rule;
   if (when === undefined) return true;
-  const item = watch(side.image.item, side.keysOnly, new Set());
+  const item = new ItemView(side.image, side.keysOnly).item();
   const result = callRule(() => when(item, side.context), 'when', side, view);
   if (typeof result !== 'boolean') fail(`when must return a boolean, got ${typeof result}`, 'when');
   return result;
@@ -88,19 +153,18 @@ export function ruleTags(compiled: CompiledRule, side: Side, view: string | unde
 function ruleStrings(compiled: CompiledRule, side: Side, view: string | undefined, field: 'key' | 'tags'): string[] {
   const fn = compiled.rule[field];
   if (fn === undefined) return [];
-  const missing = new Set<string>();
-  const reads = { undefinedInData: false };
-  const item = watch(side.image.item, side.keysOnly, missing, reads);
+  const reads = new ItemView(side.image, side.keysOnly);
+  const item = reads.item();
   const result = callRule(() => fn(item, side.context), field, side, view);
   const keys = typeof result === 'string' ? [result] : result;
   if (!Array.isArray(keys)) fail(`${field} must return a string or an array of strings, got ${typeof result}`, field);
   for (const key of keys) {
     if (typeof key !== 'string' || key.length === 0) fail(`${field} returned an empty or non-string ${field === 'key' ? 'key' : 'tag'}`, field);
-    if (missing.size > 0 && !reads.undefinedInData && key.includes('undefined')) {
-      const attribute = [...missing][0];
+    if (reads.missing !== undefined && !reads.undefinedInData && key.includes('undefined')) {
+      const attribute = reads.missing;
       fail(
-        `${field} was built from attribute ${describeAttributeName(attribute ?? '')}, which the item does not have (the ${field === 'key' ? 'key' : 'tag'} contains "undefined"); guard the rule with when() or give the attribute a default`,
-        fieldName(attribute ?? ''),
+        `${field} was built from attribute ${describeAttributeName(attribute)}, which the item does not have (the ${field === 'key' ? 'key' : 'tag'} contains "undefined"); guard the rule with when() or give the attribute a default`,
+        fieldName(attribute),
       );
     }
   }

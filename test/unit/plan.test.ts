@@ -163,20 +163,30 @@ describe('planCommands', () => {
       ['no SequenceNumber', { eventName: 'INSERT', dynamodb: { Keys: { pk: { S: 'x' } } } }, 'dynamodb.SequenceNumber'],
       ['unknown eventName', { eventName: 'UNKNOWN_TO_SDK_VERSION', dynamodb: { SequenceNumber: '1', Keys: { pk: { S: 'x' } } } }, 'eventName'],
       ['no Keys', { eventName: 'INSERT', dynamodb: { SequenceNumber: '1', NewImage: { pk: { S: 'x' } } } }, 'dynamodb.Keys'],
+      ['39-digit number', { eventName: 'INSERT', dynamodb: { SequenceNumber: '1', Keys: { pk: { N: '1'.repeat(39) } } } }, 'dynamodb.Keys.pk'],
+      ['binary that is not base64', { eventName: 'INSERT', dynamodb: { SequenceNumber: '1', Keys: { pk: { B: 'not base64!' } } } }, 'dynamodb.Keys.pk'],
+    ])('reports %s as an InvalidRecordError naming the field', (_, record, field) => {
+      const [plan] = planCommands([record], [{ key: (i) => `k:${String(i['pk'])}`, strategy: 'invalidate' }]);
+      expect(plan?.error).toBeInstanceOf(InvalidRecordError);
+      expect(plan?.error?.field).toBe(field);
+      expect(plan?.commands).toEqual([]);
+    });
+
+    // A write-through rule caches the whole new image, so all of it is validated before any rule
+    // function runs (docs/codecs.md, "What is validated, and when").
+    it.each([
       [
         'malformed AttributeValue',
         { eventName: 'INSERT', dynamodb: { SequenceNumber: '1', Keys: { pk: { S: 'x' } }, NewImage: { pk: { S: 'x' }, n: { N: 'twelve' } } } },
         'dynamodb.NewImage.n',
       ],
-      ['39-digit number', { eventName: 'INSERT', dynamodb: { SequenceNumber: '1', Keys: { pk: { N: '1'.repeat(39) } } } }, 'dynamodb.Keys.pk'],
-      ['binary that is not base64', { eventName: 'INSERT', dynamodb: { SequenceNumber: '1', Keys: { pk: { B: 'not base64!' } } } }, 'dynamodb.Keys.pk'],
       [
         'nested malformed value',
         { eventName: 'INSERT', dynamodb: { SequenceNumber: '1', Keys: { pk: { S: 'x' } }, NewImage: { m: { M: { l: { L: [{ S: 1 }] } } } } } },
         'dynamodb.NewImage.m.l[0]',
       ],
-    ])('reports %s as an InvalidRecordError naming the field', (_, record, field) => {
-      const [plan] = planCommands([record], [{ key: (i) => `k:${String(i['pk'])}`, strategy: 'invalidate' }]);
+    ])('reports %s in an image a write-through rule caches as an InvalidRecordError naming the field', (_, record, field) => {
+      const [plan] = planCommands([record], [{ key: (i) => `k:${String(i['pk'])}`, strategy: 'write-through' }]);
       expect(plan?.error).toBeInstanceOf(InvalidRecordError);
       expect(plan?.error?.field).toBe(field);
       expect(plan?.commands).toEqual([]);

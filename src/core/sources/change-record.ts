@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { AttributeError, convertImage, type Image } from '../attributes.js';
+import { AttributeError, type Image, LazyImage } from '../attributes.js';
 import type { ChangeImages, EventName, StreamChange } from '../change.js';
 import { fail, PlanFailure } from '../failure.js';
 import { isObject } from '../guards.js';
@@ -45,7 +45,8 @@ function imagesOf(dynamodb: Record<string, unknown>, eventName: EventName): Chan
     const value = dynamodb[field];
     if (value === undefined || value === null) return undefined;
     try {
-      return convertImage(value, `dynamodb.${field}`);
+      // Attributes are converted when a rule reads them (see docs/codecs.md); only the map's shape is checked here.
+      return new LazyImage(value, `dynamodb.${field}`);
     } catch (error) {
       if (error instanceof AttributeError) fail(error.message, error.path);
       throw error;

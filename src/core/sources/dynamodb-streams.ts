@@ -10,11 +10,19 @@ import { decodeChangeRecord, type SourceFields } from './change-record.js';
 
 const SEQUENCE = /^\d{1,128}$/;
 
+const TABLE_IN_ARN = /:table\/([^/]+)/;
+/** The last ARN parsed and its table: every record of a batch carries the same ARN. */
+let lastArn: string | undefined;
+let lastTable: string | undefined;
+
 /** Table name from `arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<label>`. */
 export function tableFromArn(arn: unknown): string | undefined {
   if (typeof arn !== 'string') return undefined;
-  const match = /:table\/([^/]+)/.exec(arn);
-  return match?.[1];
+  if (arn !== lastArn) {
+    lastTable = TABLE_IN_ARN.exec(arn)?.[1];
+    lastArn = arn;
+  }
+  return lastTable;
 }
 
 const fields: SourceFields = {

@@ -13,6 +13,13 @@ export const invalidate: StrategyDefinition = {
   check: () => [],
   plan({ compiled, change, newSide, oldKeys, newMatches }) {
     const newKeys = newSide && newMatches ? ruleKeys(compiled, newSide, change.view) : [];
-    return [...new Set([...oldKeys, ...newKeys])].map((key) => ({ kind: 'delete', key }));
+    // Most records own one key on each side, the same one: skip the Set and spread then.
+    const keys =
+      newKeys.length === 0
+        ? oldKeys
+        : oldKeys.length === 0 || (oldKeys.length === 1 && newKeys.length === 1 && oldKeys[0] === newKeys[0])
+          ? newKeys
+          : [...oldKeys, ...newKeys];
+    return (keys.length === 1 ? keys : [...new Set(keys)]).map((key) => ({ kind: 'delete', key }));
   },
 };

@@ -41,6 +41,11 @@ export interface StrategyDefinition {
   readonly name: Strategy;
   /** Rule options that only this strategy reads; other strategies refuse them. */
   readonly options: readonly (keyof Rule)[];
+  /**
+   * True when the rule caches the new image: the planner then validates all of it before any rule
+   * function runs, as a cached value must be (the other strategies validate only what they read).
+   */
+  cachesNewImage?(rule: Rule): boolean;
   /** True for strategies whose rules have no `key` (they name tags instead). */
   readonly keyless?: boolean;
   /** Checks at handler creation (cold start), beyond the option schema. */

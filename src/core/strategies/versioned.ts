@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { attributeValue } from '../attributes.js';
 import type { AttributeValue } from '../rules.js';
 import type { StreamChange } from '../change.js';
 import { supportsVersioned, type AnyCacheCommand } from '../commands.js';
@@ -29,7 +30,7 @@ function describeAttributeValue(av: AttributeValue): string {
 }
 
 function versionAttribute(side: Side, attribute: string, view: string | undefined): string {
-  const av: AttributeValue | undefined = side.image.raw[attribute];
+  const av = attributeValue(side.image, attribute);
   if (av === undefined) {
     if (side.keysOnly)
       fail(`version attribute ${JSON.stringify(attribute)} is needed, but ${viewHint(view, side.context.image === 'new' ? 'new' : 'old')}`, attribute);
@@ -67,7 +68,7 @@ function recordVersion(compiled: CompiledRule, side: Side, change: StreamChange)
 /** A MODIFY whose version attribute did not grow would be refused by the cache: say so now. */
 function checkIncreased({ compiled, change, oldSide, newSide }: RuleChange, version: string): void {
   const { version: source } = compiled.rule;
-  if (!newSide || !oldSide || typeof source !== 'object' || oldSide.keysOnly || oldSide.image.raw[source.attribute] === undefined) return;
+  if (!newSide || !oldSide || typeof source !== 'object' || oldSide.keysOnly || attributeValue(oldSide.image, source.attribute) === undefined) return;
   const before = versionAttribute(oldSide, source.attribute, change.view);
   if (compareVersions(version, before) <= 0) {
     fail(
@@ -109,6 +110,7 @@ function plan(input: RuleChange): AnyCacheCommand[] {
 export const versioned: StrategyDefinition = {
   name: 'versioned',
   options: ['version', 'writes', 'tombstoneTtlSeconds'],
+  cachesNewImage: (rule) => rule.writes !== 'tombstone',
   check(rule, { adapter, source }) {
     const issues: RuleIssue[] = [];
     if (rule.version === undefined) issues.push({ field: 'version', message: "a versioned rule needs version: 'sequenceNumber' or { attribute: 'version' }" });

@@ -12,6 +12,7 @@ import type { StrategyDefinition } from './types.js';
 export const writeThrough: StrategyDefinition = {
   name: 'write-through',
   options: [],
+  cachesNewImage: () => true,
   check(_rule, { source }) {
     if (source.ordered) return [];
     return [
