@@ -195,6 +195,19 @@ function suite(name: SuiteName) {
       expect(result[2]).toMatchObject({ name: 'ResourceNotFoundException' });
     });
 
+    it("raises DynamoDB's own error for a covered read the table refuses, and gives the lease back", async () => {
+      const rules: Rule[] = [
+        { table: 'Missing', key: (item) => `missing:${String(item['pk'])}`, strategy: 'versioned', version: 'sequenceNumber', codec: 'dynamodb' },
+      ];
+      const adapter = adapters.get(name) as CacheAdapter;
+      const { doc: missing } = documentClient(createReadThroughPlugin({ adapter, rules, logger: false, metrics: false }));
+
+      const error = await missing.send(new GetCommand({ TableName: 'Missing', Key: { pk: id('user', 'x') } })).catch((e: unknown) => e);
+
+      expect(error).toMatchObject({ name: 'ResourceNotFoundException' });
+      expect(await adapter.get(`missing:${id('user', 'x')}`)).toBeUndefined();
+    });
+
     it('passes "not found" through uncached', async () => {
       const { result, stats } = await counted(() => get(id('user', 'nobody')));
       await plugin.settle();
