@@ -55,6 +55,20 @@ export interface CacheReaderOptions {
    * 86,400, like a tags rule's `tagTtlSeconds`; keep entry TTLs shorter.
    */
   readonly tagTtlSeconds?: number;
+  /**
+   * `getOrLoad` asks for the lease first instead of reading first: a lease that is not granted
+   * answers what the key holds, so a hit and a miss both cost one round trip before the loader
+   * (Redis: one script; Memcached: a hit is one `gets`, a miss `gets` then `add`, as memjs cannot
+   * pipeline). A hit on Redis runs the lease script instead of a plain GET. Default `false`.
+   */
+  readonly leaseFirst?: boolean;
+  /**
+   * `getOrLoad` returns as soon as the loader answers and fills in the background, so the fill's
+   * round trip is not on the caller's path. A background fill is bounded by the adapter's
+   * deadline, and its failure goes to `onCacheError` ('fill'), never to the caller;
+   * {@link CacheReader.settle} awaits the fills still under way. Default `true` (await the fill).
+   */
+  readonly awaitFill?: boolean;
 }
 
 /** Options of {@link CacheReader.get}. */
@@ -97,6 +111,12 @@ export interface CacheReader {
    * with `negativeTtlSeconds`. With `tags`, the entry goes when any of them changes.
    */
   getOrLoad<T>(key: string, loader: () => Promise<T | undefined>, options?: LoadOptions<T>): Promise<T | undefined>;
+  /**
+   * Resolves once every background fill (`awaitFill: false`) started so far has finished. Never
+   * rejects: a failed fill was reported to `onCacheError`. In Lambda, await it before the
+   * invocation ends if fills must land before the sandbox freezes.
+   */
+  settle(): Promise<void>;
 }
 
 type Hit = { readonly hit: true; readonly value: unknown } | { readonly hit: false };
@@ -123,6 +143,8 @@ const readerSchema = z.strictObject({
   pollMs: z.optional(z.unknown()),
   tagHoldOffMs: z.optional(z.unknown()),
   tagTtlSeconds: z.optional(z.unknown()),
+  leaseFirst: z.optional(z.boolean()),
+  awaitFill: z.optional(z.boolean()),
   onCacheError: z.optional(z.custom<NonNullable<CacheReaderOptions['onCacheError']>>(isFunction, { error: 'must be a function (error, operation) => void' })),
 });
 
@@ -169,6 +191,9 @@ export function createCacheReader(options: CacheReaderOptions): CacheReader {
   if (issues.length > 0) throw new ConfigError(issues, { cause: strict.cause });
   const codec = resolveCodec(options.codec);
   const report = options.onCacheError ?? (() => {});
+  const leaseFirst = options.leaseFirst === true;
+  const awaitFill = options.awaitFill !== false;
+  const pending = new Set<Promise<void>>();
 
   const decode = (stored: string | undefined): Hit => {
     if (stored === undefined) return MISS;
@@ -228,9 +253,11 @@ export function createCacheReader(options: CacheReaderOptions): CacheReader {
       }
       const giveUpAt = Date.now() + waitMs;
       for (;;) {
-        const hit = await readEntry(entryKey);
-        if (hit === undefined) return loader(); // cache unavailable: serve from the table
-        if (hit.hit) return hit.value as T | undefined;
+        if (!leaseFirst) {
+          const hit = await readEntry(entryKey);
+          if (hit === undefined) return loader(); // cache unavailable: serve from the table
+          if (hit.hit) return hit.value as T | undefined;
+        }
 
         const token = randomUUID();
         let outcome: LeaseOutcome;
@@ -252,13 +279,19 @@ export function createCacheReader(options: CacheReaderOptions): CacheReader {
           const encoded = value === undefined ? (notFound ? NOT_FOUND_PAYLOAD : undefined) : codec.encode(value, { image: {}, transformed: true });
           const version = value === undefined ? undefined : versionText(load.versionOf?.(value));
           const ttlSeconds = notFound ? load.negativeTtlSeconds : load.ttlSeconds;
-          try {
-            await adapter.fill(entryKey, token, encoded, {
+          const filling = adapter
+            .fill(entryKey, token, encoded, {
               ...(ttlSeconds === undefined ? {} : { ttlSeconds }),
               ...(version === undefined ? {} : { version }),
-            });
-          } catch (error) {
-            report(error, 'fill');
+            })
+            .then(
+              () => {},
+              (error: unknown) => report(error, 'fill'),
+            );
+          if (awaitFill) await filling;
+          else {
+            pending.add(filling);
+            void filling.finally(() => pending.delete(filling));
           }
           return value;
         }
@@ -268,6 +301,10 @@ export function createCacheReader(options: CacheReaderOptions): CacheReader {
         if (Date.now() >= giveUpAt) return loader();
         await sleep(pollMs);
       }
+    },
+
+    async settle() {
+      while (pending.size > 0) await Promise.all(pending);
     },
   };
 }

@@ -45,9 +45,9 @@ export function encodeSdkItem(item: SdkItem): string {
 }
 
 /** The top-level attributes `names` of `item` (all of it when `names` is undefined). */
-export function projectItem(item: SdkItem, names: readonly string[] | undefined): SdkItem {
+export function projectItem<V>(item: Record<string, V>, names: readonly string[] | undefined): Record<string, V> {
   if (names === undefined) return item;
-  const out: SdkItem = {};
+  const out: Record<string, V> = {};
   for (const name of names) {
     const av = Object.hasOwn(item, name) ? item[name] : undefined;
     if (av !== undefined) Object.defineProperty(out, name, { value: av, enumerable: true, writable: true, configurable: true });

@@ -5,6 +5,6 @@
  *
  * @module
  */
-export { createReadThroughPlugin, READ_THROUGH_MIDDLEWARE } from './plugin.js';
+export { createReadThroughPlugin, READ_THROUGH_MIDDLEWARE, READ_THROUGH_WIRE_MIDDLEWARE } from './plugin.js';
 export type { ReadThroughOptions, ReadThroughPlugin } from './plugin.js';
 export type { ReadMetrics } from './metrics.js';

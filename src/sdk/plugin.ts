@@ -18,6 +18,7 @@ import { createCacheReader } from '../reader/index.js';
 import { decodeStoredItem, encodeSdkItem, projectItem, type SdkItem } from './attribute-json.js';
 import { decideRead, storesItem, tableName, type CoveredRead } from './coverage.js';
 import { emptyReadMetrics, readEmfDocument, type ReadMetrics } from './metrics.js';
+import { createWireMiddleware, wireCodec, type WireItem } from './wire.js';
 
 /** Options for {@link createReadThroughPlugin}. */
 export interface ReadThroughOptions {
@@ -34,6 +35,14 @@ export interface ReadThroughOptions {
    * so an INSERT that races the GetItem voids it). Omit to pass "not found" through uncached.
    */
   readonly negativeTtlSeconds?: number;
+  /**
+   * Await a miss's fill before answering. Default `false`: the GetItem's answer goes back as soon
+   * as the table gives it, and the fill (one more round trip) runs in the background, bounded by
+   * the adapter's deadline, its failure counted and logged, never thrown. Call
+   * {@link ReadThroughPlugin.settle} to await the fills still under way (e.g. before a Lambda
+   * invocation returns, if the next invocation should find them).
+   */
+  readonly awaitFill?: boolean;
   /** Metrics options (as the handler's), or `false` for none. Emitted by {@link ReadThroughPlugin.flushMetrics}. */
   readonly metrics?: MetricsOptions | false;
   /** A Powertools-compatible logger, or `false` for none. Default: JSON lines on stdout. Never logs keys or values. */
@@ -46,10 +55,14 @@ export interface ReadThroughPlugin extends Pluggable<ServiceInputTypes, ServiceO
   stats(): Readonly<ReadMetrics>;
   /** Write the counters as one EMF line (unless `metrics: false`) and reset them. Call once per invocation. */
   flushMetrics(): void;
+  /** Resolves when every background fill started so far has finished (see `awaitFill`). Never rejects. */
+  settle(): Promise<void>;
 }
 
 /** The middleware's name in the client's stack. */
 export const READ_THROUGH_MIDDLEWARE = 'ddbCacheSyncReadThrough';
+/** The name of the plugin's second middleware, below the deserializer (for `DynamoDBDocumentClient`). */
+export const READ_THROUGH_WIRE_MIDDLEWARE = 'ddbCacheSyncReadThroughWire';
 
 const isFunction = (v: unknown) => typeof v === 'function';
 const optionsSchema = z.strictObject({
@@ -58,6 +71,7 @@ const optionsSchema = z.strictObject({
   leaseTtlMs: z.optional(z.unknown()),
   waitMs: z.optional(z.unknown()),
   negativeTtlSeconds: z.optional(z.unknown()),
+  awaitFill: z.optional(z.boolean()),
   metrics: z.optional(z.unknown()),
   logger: z.optional(
     z.union([z.literal(false), z.custom<Logger>((v) => typeof v === 'object' && v !== null && isFunction((v as Logger).warn))], {
@@ -70,11 +84,12 @@ const optionsSchema = z.strictObject({
 const itemCodec: Codec = { name: 'dynamodb', encode: (value) => encodeSdkItem(value as SdkItem), decode: decodeStoredItem };
 
 /** The version a fill carries: the rule's version attribute, when the rule has one. */
-function versionOf(compiled: CompiledRule, item: SdkItem | undefined): string | undefined {
+function versionOf(compiled: CompiledRule, item: Readonly<Record<string, { readonly N?: unknown; readonly S?: unknown }>> | undefined): string | undefined {
   const source = compiled.rule.version;
   if (compiled.rule.strategy !== 'versioned' || typeof source !== 'object' || item === undefined) return undefined;
   const av = Object.hasOwn(item, source.attribute) ? item[source.attribute] : undefined;
-  return av?.N ?? av?.S;
+  const version = av?.N ?? av?.S;
+  return typeof version === 'string' ? version : undefined;
 }
 
 /** The request that loads a miss: the whole item, so the fill stores what the rule caches. */
@@ -122,20 +137,33 @@ export function createReadThroughPlugin(options: ReadThroughOptions): ReadThroug
 
   const logger = options.logger === false ? undefined : (options.logger ?? createJsonLogger());
   let counters = emptyReadMetrics();
-  const reader = createCacheReader({
+  const count = (metric: keyof ReadMetrics) => {
+    counters[metric]++;
+  };
+  const warn = (operation: string, error: unknown) =>
+    // The error's name only: adapter messages can quote keys, and keys can hold item data.
+    logger?.warn('read-through: the cache failed; the read was served by the table', {
+      operation,
+      error: error instanceof Error ? error.name : typeof error,
+    });
+  const fellBack = (operation: 'get' | 'lease', error: unknown) => {
+    count('ReadFallbacks');
+    warn(operation, error);
+  };
+  // Lease first: a hit and a miss both cost one cache call before the table (see the reader).
+  const readerOptions = {
     adapter,
-    codec: itemCodec,
+    leaseFirst: true,
+    awaitFill: options.awaitFill === true,
     ...(options.leaseTtlMs === undefined ? {} : { leaseTtlMs: options.leaseTtlMs }),
     ...(options.waitMs === undefined ? {} : { waitMs: options.waitMs }),
-    onCacheError: (error, operation) => {
-      if (operation !== 'fill') counters.ReadFallbacks++;
-      // The error's name only: adapter messages can quote keys, and keys can hold item data.
-      logger?.warn('read-through: the cache failed; the read was served by the table', {
-        operation,
-        error: error instanceof Error ? error.name : typeof error,
-      });
+    onCacheError: (error: unknown, operation: 'get' | 'lease' | 'fill') => {
+      if (operation !== 'fill') count('ReadFallbacks');
+      warn(operation, error);
     },
-  });
+  };
+  const reader = createCacheReader({ ...readerOptions, codec: itemCodec });
+  const wireReader = createCacheReader({ ...readerOptions, codec: wireCodec });
 
   const compiled = compileRules(options.rules);
   // Table matching and rule shape do not depend on the request: decide them once per table.
@@ -150,6 +178,12 @@ export function createReadThroughPlugin(options: ReadThroughOptions): ReadThroug
     }
     return entry;
   };
+
+  const loadOptions = <T>(read: CoveredRead, loaded: () => Readonly<Record<string, { readonly N?: unknown; readonly S?: unknown }>> | undefined) => ({
+    ...(read.rule.rule.ttlSeconds === undefined ? {} : { ttlSeconds: read.rule.rule.ttlSeconds }),
+    ...(negativeTtlSeconds === undefined ? {} : { negativeTtlSeconds }),
+    versionOf: (_: T) => versionOf(read.rule, loaded()),
+  });
 
   type Args = InitializeHandlerArguments<ServiceInputTypes>;
   type Out = InitializeHandlerOutput<ServiceOutputTypes>;
@@ -177,38 +211,30 @@ export function createReadThroughPlugin(options: ReadThroughOptions): ReadThroug
           full = (loaded.output as GetItemCommandOutput).Item;
           return full === undefined ? undefined : projectItem(full, read.rule.rule.attributes);
         },
-        {
-          ...(read.rule.rule.ttlSeconds === undefined ? {} : { ttlSeconds: read.rule.rule.ttlSeconds }),
-          ...(negativeTtlSeconds === undefined ? {} : { negativeTtlSeconds }),
-          versionOf: () => versionOf(read.rule, full),
-        },
+        loadOptions(read, () => full),
       );
     } catch (error) {
       if (tableFailed || loaded !== undefined) throw error;
       // Anything else is the cache's fault (a stored value that does not decode): never the caller's.
-      counters.ReadFallbacks++;
-      logger?.warn('read-through: the cache failed; the read was served by the table', {
-        operation: 'get',
-        error: error instanceof Error ? error.name : typeof error,
-      });
+      fellBack('get', error);
       loaded = await next(args);
-      counters.ReadMisses++;
+      count('ReadMisses');
       return loaded;
     }
     if (loaded !== undefined) {
-      counters.ReadMisses++;
+      count('ReadMisses');
       return { ...loaded, output: withItem(loaded.output as GetItemCommandOutput, read.names) };
     }
     if (item === undefined) {
       // Nothing was loaded here: with negative caching on, the cache answered "not found".
       if (negativeTtlSeconds !== undefined) {
-        counters.ReadHits++;
+        count('ReadHits');
         return { output: { $metadata: {} } satisfies GetItemCommandOutput, response: undefined };
       }
-      counters.ReadMisses++;
+      count('ReadMisses');
       return next(args);
     }
-    counters.ReadHits++;
+    count('ReadHits');
     const output: GetItemCommandOutput = { $metadata: {}, Item: projectItem(item, read.names) };
     return { output, response: undefined };
   }
@@ -219,16 +245,37 @@ export function createReadThroughPlugin(options: ReadThroughOptions): ReadThroug
     const { servable, any } = rulesFor(tableName(input.TableName));
     const decision = decideRead(input, servable, any);
     if (decision.kind === 'pass') {
-      counters.ReadPassThroughs++;
+      // A Key that is not AttributeValues is most likely a document client's: decide again once
+      // lib-dynamodb has marshalled it, below the deserializer.
+      if (decision.reason === 'key-form') deferred.add(context);
+      else count('ReadPassThroughs');
       return next(args);
     }
     return serve(decision, args, input, next);
   };
 
+  const deferred = new WeakSet<object>();
+  const wireMiddleware = createWireMiddleware({
+    reader: wireReader,
+    deferred,
+    decide: (input) => {
+      const { servable, any } = rulesFor(tableName(input.TableName));
+      return decideRead(input, servable, any);
+    },
+    loadOptions: (read, loaded) => loadOptions<WireItem>(read, loaded),
+    count,
+    fellBack,
+    negativeTtlSeconds,
+  });
+
   const metricsOptions = options.metrics === false ? undefined : (options.metrics ?? {});
   return {
     applyToStack(stack) {
       stack.add(middleware, { step: 'initialize', name: READ_THROUGH_MIDDLEWARE, override: true });
+      stack.addRelativeTo(wireMiddleware, { relation: 'after', toMiddleware: 'deserializerMiddleware', name: READ_THROUGH_WIRE_MIDDLEWARE, override: true });
+    },
+    settle: async () => {
+      await Promise.all([reader.settle(), wireReader.settle()]);
     },
     stats: () => ({ ...counters }),
     flushMetrics() {

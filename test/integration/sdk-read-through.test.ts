@@ -192,6 +192,7 @@ function suite(name: SuiteName, outage: { cut: () => unknown; restore: () => unk
       await idle(); // the versioned rule leaves a tombstone: readers fill
 
       const first = await counted(() => get(orders, id('order', 'o1')));
+      await plugin.settle(); // the fill runs after the answer (awaitFill: false)
       const second = await counted(() => get(orders, id('order', 'o1')));
 
       expect(first.stats).toMatchObject({ ReadHits: 0, ReadMisses: 1 });
@@ -232,6 +233,7 @@ function suite(name: SuiteName, outage: { cut: () => unknown; restore: () => unk
       const { result, stats } = await counted(() => get(users, id('user', 'nobody')));
       expect(result.Item).toBeUndefined();
       expect(stats.ReadMisses).toBe(1);
+      await plugin.settle(); // the lease is given back after the answer
       expect(await adapter.get(`user:${id('user', 'nobody')}`)).toBeUndefined();
     });
 
@@ -250,6 +252,7 @@ function suite(name: SuiteName, outage: { cut: () => unknown; restore: () => unk
       const first = await read();
       expect(first.result.Item).toBeUndefined();
       expect(first.stats).toMatchObject({ ReadMisses: 1, ReadHits: 0 });
+      await negative.settle();
       const second = await read(); // answered by the cached "not found": no table read
       expect(second.result.Item).toBeUndefined();
       expect(second.stats).toMatchObject({ ReadMisses: 0, ReadHits: 1 });
