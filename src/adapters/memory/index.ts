@@ -23,6 +23,7 @@ export interface MemoryAdapterOptions {
  * look inside.
  */
 export interface MemoryAdapter extends VersionedCacheAdapter {
+  /** See `CacheAdapter.getMany`: the live values, in key order. */
   getMany(keys: readonly string[]): Promise<(string | undefined)[]>;
   /** Seconds left before `key` expires (rounded up), or `undefined` if absent or without TTL. */
   ttl(key: string): number | undefined;
