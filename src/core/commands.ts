@@ -81,6 +81,13 @@ export interface CacheAdapter {
   execute(commands: readonly CacheCommand[]): Promise<CommandResult[]>;
   /** Read the raw stored string, for readers, tests and demos. */
   get(key: string): Promise<string | undefined>;
+  /**
+   * Read several raw stored strings at once (pipelined GETs per slot on Redis, pipelined gets on
+   * Memcached): one answer per key, in key order, `undefined` for an absent key. Optional:
+   * callers without it (the read-through plugin's BatchGetItem) fall back to `get` per key.
+   * Rejects, like `get`, when the server does not answer; never answers part of the keys.
+   */
+  getMany?(keys: readonly string[]): Promise<(string | undefined)[]>;
   /** Release connections the adapter created. Clients the user passed in are left open. */
   close(): Promise<void>;
   /** What the adapter supports beyond `set` and `delete`. Absent: nothing more. */

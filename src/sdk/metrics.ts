@@ -8,13 +8,13 @@ import { emfLine, type MetricUnit } from '../lambda/metrics.js';
 
 /** Counts since the last {@link ReadThroughPlugin.flushMetrics}. */
 export interface ReadMetrics {
-  /** GetItems answered from the cache. */
+  /** GetItems (and BatchGetItem keys) answered from the cache. */
   ReadHits: number;
-  /** Covered GetItems answered by the table (the cache had no value, or failed). */
+  /** Covered GetItems (and BatchGetItem keys) answered by the table (the cache had no value, or failed). */
   ReadMisses: number;
   /** Of those, the ones sent to the table because the cache failed or timed out. */
   ReadFallbacks: number;
-  /** GetItems the plugin did not cover (see the decision table), passed through untouched. */
+  /** GetItems (and BatchGetItem keys) the plugin did not cover (see the decision table), passed through untouched. */
   ReadPassThroughs: number;
 }
 

@@ -16,6 +16,7 @@ import type { MetricsOptions } from '../lambda/config.js';
 import { createJsonLogger, type Logger } from '../lambda/logger.js';
 import { createCacheReader } from '../reader/index.js';
 import { decodeStoredItem, encodeSdkItem, projectItem, type SdkItem } from './attribute-json.js';
+import { createBatchGet } from './batch-get.js';
 import { decideRead, storesItem, tableName, type CoveredRead } from './coverage.js';
 import { emptyReadMetrics, readEmfDocument, type ReadMetrics } from './metrics.js';
 import { createWireMiddleware, wireCodec, type WireItem } from './wire.js';
@@ -185,6 +186,16 @@ export function createReadThroughPlugin(options: ReadThroughOptions): ReadThroug
     versionOf: (_: T) => versionOf(read.rule, loaded()),
   });
 
+  const batchGet = createBatchGet({
+    adapter,
+    rulesFor,
+    counters: () => counters,
+    logger,
+    leaseTtlMs: options.leaseTtlMs ?? 3_000,
+    negativeTtlSeconds,
+    versionOf,
+  });
+
   type Args = InitializeHandlerArguments<ServiceInputTypes>;
   type Out = InitializeHandlerOutput<ServiceOutputTypes>;
 
@@ -240,6 +251,7 @@ export function createReadThroughPlugin(options: ReadThroughOptions): ReadThroug
   }
 
   const middleware: InitializeMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next, context) => async (args) => {
+    if (context.commandName === 'BatchGetItemCommand') return batchGet(args, next);
     if (context.commandName !== 'GetItemCommand') return next(args);
     const input = args.input as GetItemCommandInput;
     const { servable, any } = rulesFor(tableName(input.TableName));

@@ -201,6 +201,22 @@ export function adapterContract(vitest: ContractTestApi, makeHarness: () => Prom
     expect(await h.adapter.execute([])).toEqual([]);
   });
 
+  it('getMany (optional): answers every key in key order, undefined for absent ones, as get does', async (ctx) => {
+    const { getMany } = h.adapter;
+    if (getMany === undefined) return ctx.skip('adapter does not implement the optional getMany');
+    // Enough keys to span many Redis Cluster slots and Memcached servers; every third absent.
+    const keys = Array.from({ length: 120 }, (_, i) => k(`many-${i}-ключ`));
+    const present = keys.filter((_, i) => i % 3 !== 0);
+    expect(await h.adapter.execute(present.map((key, i) => ({ kind: 'set', key, value: i === 0 ? '' : `{"i":${i}}` })))).toEqual(
+      present.map(() => ({ ok: true })),
+    );
+    const asked = [...keys, keys[1] ?? '']; // a repeated key is answered at each position
+    const values = await getMany.call(h.adapter, asked);
+    expect(values).toEqual(await Promise.all(asked.map((key) => h.adapter.get(key))));
+    expect(values.filter((v) => v === undefined)).toHaveLength(40);
+    expect(await getMany.call(h.adapter, [])).toEqual([]);
+  });
+
   // Versioned commands and reader leases (the `versioned` strategy and createCacheReader).
   // Backends that do not declare `capabilities.versioned` skip these with that reason.
   const SKIP_VERSIONED = 'adapter does not declare capabilities.versioned (versioned commands and leases not implemented yet)';

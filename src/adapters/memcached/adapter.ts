@@ -12,6 +12,7 @@ import { canSendFrames } from './cas.js';
 import type { MemcachedClient } from './client.js';
 import { memcachedConnection } from './connection.js';
 import { attempt, errorMessage, executeBatch, type BatchContext } from './execute.js';
+import { getMany, storedText } from './get-many.js';
 import { memcachedKey } from './key.js';
 import { type MemcachedAdapterOptions, resolveSettings } from './options.js';
 import { type VersionedMemcached, versionedClients } from './versioned.js';
@@ -24,6 +25,8 @@ import { type VersionedMemcached, versionedClients } from './versioned.js';
  */
 export interface MemcachedAdapter extends CacheAdapter {
   execute(commands: readonly AnyCacheCommand[]): Promise<CommandResult[]>;
+  /** See `CacheAdapter.getMany`: one get per key, all sent before any answer, under one deadline. */
+  getMany(keys: readonly string[]): Promise<(string | undefined)[]>;
   /** See `VersionedCacheAdapter.lease`. Rejects when the client cannot compare-and-swap. */
   lease(key: string, token: string, ttlMs: number): Promise<LeaseOutcome>;
   /** See `VersionedCacheAdapter.fill`. Rejects when the client cannot compare-and-swap. */
@@ -110,9 +113,16 @@ export function memcachedAdapter(options: MemcachedAdapterOptions): MemcachedAda
         // field the handler's log redaction could use. The caller knows which key it asked for.
         throw new CacheUnavailableError(`memcached get failed: ${errorMessage(cause)}`, { adapter: 'memcached' }, { cause });
       }
-      if (value === null || value === undefined) return undefined;
-      if (typeof value === 'string') return value;
-      return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8');
+      return storedText(value);
+    },
+    async getMany(keys: readonly string[]): Promise<(string | undefined)[]> {
+      if (keys.length === 0) return [];
+      const client = await connection.acquire();
+      try {
+        return await answerWithin(client, () => getMany(client, keys));
+      } catch (cause) {
+        throw new CacheUnavailableError(`memcached getMany of ${keys.length} keys failed: ${errorMessage(cause)}`, { adapter: 'memcached' }, { cause });
+      }
     },
     lease(key: string, token: string, ttlMs: number): Promise<LeaseOutcome> {
       return readerCall('lease', (ops) => ops.lease(key, token, ttlMs));

@@ -23,6 +23,8 @@ export interface MemoryAdapterOptions {
  * look inside.
  */
 export interface MemoryAdapter extends VersionedCacheAdapter {
+  /** See `CacheAdapter.getMany`: the live values, in key order. */
+  getMany(keys: readonly string[]): Promise<(string | undefined)[]>;
   /** Seconds left before `key` expires (rounded up), or `undefined` if absent or without TTL. */
   ttl(key: string): number | undefined;
   /** The live keys, in insertion order. */
@@ -109,6 +111,9 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
     },
     async get(key) {
       return live(key)?.value;
+    },
+    async getMany(keys) {
+      return keys.map((key) => live(key)?.value);
     },
     async lease(key: string, token: string, ttlMs: number): Promise<LeaseOutcome> {
       const current = live(key)?.value;

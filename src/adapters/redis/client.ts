@@ -25,6 +25,11 @@ export interface RedisPipelineLike {
    */
   evalsha?(sha: string, numKeys: number, ...keysAndArgs: string[]): unknown;
   eval?(script: string, numKeys: number, ...keysAndArgs: string[]): unknown;
+  /**
+   * GET, for `getMany` (pipelined GETs need no ACL rule beyond `+get`, unlike MGET). Optional:
+   * without it `getMany` calls the client's `get` per key, concurrently.
+   */
+  get?(key: string): unknown;
   /** SCRIPT LOAD, sent ahead of EVALSHA in the same pipeline so the node has the script. */
   script?(subcommand: 'LOAD', script: string): unknown;
   /**

@@ -11,6 +11,7 @@ import type { RedisClientLike } from './client.js';
 import { type Connection, ownedConnection, userConnection } from './connection.js';
 import { commandErrorHint, executeBatch, failure, isReplyError, toError } from './execute.js';
 import { assertKnownOptions, type RedisAdapterOptions, resolveUrlOptions } from './options.js';
+import { getMany } from './get-many.js';
 import { FILL, LEASE, type LuaScript } from './scripts.js';
 import { describeKey, describeValue } from '../../core/key-hash.js';
 
@@ -30,6 +31,8 @@ export { keySlot } from './slot.js';
  */
 export interface RedisAdapter extends VersionedCacheAdapter {
   readonly name: 'redis';
+  /** See `CacheAdapter.getMany`: pipelined GETs, one pipeline (one per hash slot on a cluster). */
+  getMany(keys: readonly string[]): Promise<(string | undefined)[]>;
 }
 
 function connectionFor(options: RedisAdapterOptions): Connection {
@@ -178,6 +181,7 @@ export function redisAdapter(options: RedisAdapterOptions): RedisAdapter {
           throw new CacheUnavailableError(`Redis did not answer GET ${describeKey(key)}: ${cause.message}`, { adapter: name }, { cause });
         }
       }),
+    getMany: (keys: readonly string[]) => guarded((client) => getMany(client, keys, name)),
     async lease(key: string, token: string, ttlMs: number): Promise<LeaseOutcome> {
       const ttl = scriptDurationMs('lease', key, ttlMs);
       const reply = await guarded((client) => runScript(client, LEASE, key, [token, ttl], name));
