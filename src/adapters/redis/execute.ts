@@ -114,6 +114,10 @@ export function toError(value: unknown): Error {
   return cleanError(value);
 }
 
+/** Shared: most commands succeed, and an object per success is garbage for every batch. */
+const OK: Outcome = Object.freeze({ state: 'ok' });
+const SUCCESS: CommandResult = Object.freeze({ ok: true });
+
 function outcomeOf(command: Command, reply: PipelineReply | undefined): Outcome {
   if (reply === undefined) return { state: 'unknown', cause: new Error('the pipeline returned no reply for this command') };
   const [error, result] = reply;
@@ -122,7 +126,7 @@ function outcomeOf(command: Command, reply: PipelineReply | undefined): Outcome 
     if (!isReplyError(cause)) return { state: 'unknown', cause };
     return { state: 'refused', cause, resend: REDIRECT.test(cause.message) || NOSCRIPT.test(cause.message) };
   }
-  if (accepted(command, result)) return { state: 'ok' };
+  if (accepted(command, result)) return OK;
   return { state: 'unknown', cause: new Error(`unexpected reply (${describeValue(result)})`) };
 }
 
@@ -263,6 +267,7 @@ function groupBySlot(commands: readonly Command[], indices: readonly number[]): 
  * command on the same key may have taken effect, or the resend would overwrite newer data.
  */
 function resendable(commands: readonly Command[], outcomes: readonly Outcome[]): number[] {
+  if (!outcomes.some((outcome) => outcome.state === 'refused' && outcome.resend)) return [];
   const laterMayHaveApplied = new Set<string>();
   const picked: number[] = [];
   for (let index = commands.length - 1; index >= 0; index--) {
@@ -345,7 +350,7 @@ export async function executeBatch(client: RedisClientLike, commands: readonly C
   return commands.map((command, index) => {
     const outcome = outcomes[index];
     if (outcome === undefined) return failure(command, new Error('no outcome recorded'), false, adapter);
-    if (outcome.state === 'ok') return { ok: true };
+    if (outcome.state === 'ok') return SUCCESS;
     return failure(command, outcome.cause, outcome.state === 'refused', adapter);
   });
 }
