@@ -95,7 +95,7 @@ interface WireBatch {
 /** Items of one table sorted by `pk`: BatchGetItem answers in no defined order. */
 const sorted = (output: BatchGetCommandOutput) => [...(output.Responses?.[TABLE] ?? [])].sort((a, b) => String(a['pk']).localeCompare(String(b['pk'])));
 
-function suite(name: SuiteName) {
+function suite(name: SuiteName, outage: { cut: () => unknown; restore: () => unknown }) {
   describe(`BatchGetCommand through DynamoDBDocumentClient with ${name} and DynamoDB Local`, () => {
     let adapter: CacheAdapter;
     let plugin: ReadThroughPlugin;
@@ -278,7 +278,28 @@ function suite(name: SuiteName) {
       expect(after.result.Responses?.[TABLE]?.[0]?.['n']).toEqual(new NumberValue('2'));
       expect(after.stats.ReadMisses).toBe(1); // the late fill was refused, so this batch went to the table
     });
+
+    it('sends the whole request to the table when the cache is down, counted and never thrown', async () => {
+      const request = { [TABLE]: { Keys: [{ pk: id('user', 'u1') }, { pk: id('user', 'u2') }] } };
+      await outage.cut();
+      let run: Awaited<ReturnType<typeof batch>>;
+      try {
+        run = await batch(request);
+      } finally {
+        await outage.restore();
+      }
+      expect(run.stats).toMatchObject({ ReadHits: 0, ReadMisses: 2, ReadFallbacks: 2 });
+      expect(run.asked).toHaveLength(1);
+      expect(sorted(run.result)).toEqual(sorted(await raw(request)));
+    });
   });
 }
 
-for (const name of SUITES) suite(name);
+suite('redis', {
+  cut: () => redis.cli('CLIENT', 'PAUSE', '2000', 'ALL'),
+  restore: () => redis.cli('CLIENT', 'UNPAUSE'),
+});
+suite('memcached', {
+  cut: () => memcached.node.pause(),
+  restore: () => memcached.node.resume(),
+});
