@@ -111,11 +111,11 @@ function suite(name: SuiteName, outage: { cut: () => unknown; restore: () => unk
     const id = (kind: 'user' | 'order' | 'other', n: string) => `${name}/${kind}#${n}`;
     const put = (pk: string, extra: Record<string, unknown> = RICH) => table.send(new PutCommand({ TableName: TABLE, Item: { pk, ...extra } }));
 
-    beforeAll(() => {
-      adapter = adapters.get(name) as CacheAdapter;
-      plugin = createReadThroughPlugin({ adapter, rules: rulesFor(name), logger: false, metrics: false });
+    /** A document client over a plugin with `options`, and a probe just above DynamoDB. */
+    const withPlugin = (options: { negativeTtlSeconds?: number } = {}) => {
+      const p = createReadThroughPlugin({ adapter, rules: rulesFor(name), logger: false, metrics: false, ...options });
       const client = new DynamoDBClient(localClientConfig(ddb.endpoint));
-      client.middlewareStack.use(plugin);
+      client.middlewareStack.use(p);
       // Below the plugin's wire middleware: sees exactly the request that goes to DynamoDB, and its raw answer.
       const probe: DeserializeMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next) => async (args) => {
         asked.push(structuredClone(args.input as BatchGetItemCommandInput));
@@ -135,20 +135,26 @@ function suite(name: SuiteName, outage: { cut: () => unknown; restore: () => unk
         return result;
       };
       client.middlewareStack.addRelativeTo(probe, { relation: 'after', toMiddleware: READ_THROUGH_WIRE_MIDDLEWARE, name: 'testProbe' });
-      doc = DynamoDBDocumentClient.from(client, { unmarshallOptions: { wrapNumbers: true } });
+      closers.push(async () => client.destroy());
+      return { plugin: p, doc: DynamoDBDocumentClient.from(client, { unmarshallOptions: { wrapNumbers: true } }) };
+    };
+
+    beforeAll(() => {
+      adapter = adapters.get(name) as CacheAdapter;
+      ({ plugin, doc } = withPlugin());
       const plain = new DynamoDBClient(localClientConfig(ddb.endpoint));
       table = DynamoDBDocumentClient.from(plain, { unmarshallOptions: { wrapNumbers: true } });
-      closers.push(async () => {
-        client.destroy();
-        plain.destroy();
-      });
+      closers.push(async () => plain.destroy());
     });
 
-    const batch = async (requestItems: BatchGetCommandInput['RequestItems']) => {
-      plugin.flushMetrics();
+    const batch = async (
+      requestItems: BatchGetCommandInput['RequestItems'],
+      through: { plugin: ReadThroughPlugin; doc: DynamoDBDocumentClient } = { plugin, doc },
+    ) => {
+      through.plugin.flushMetrics();
       asked = [];
-      const result = await doc.send(new BatchGetCommand({ RequestItems: requestItems }));
-      return { result, stats: plugin.stats(), asked };
+      const result = await through.doc.send(new BatchGetCommand({ RequestItems: requestItems }));
+      return { result, stats: through.plugin.stats(), asked };
     };
     const raw = (requestItems: BatchGetCommandInput['RequestItems']) => table.send(new BatchGetCommand({ RequestItems: requestItems }));
 
@@ -277,6 +283,21 @@ function suite(name: SuiteName, outage: { cut: () => unknown; restore: () => unk
       const after = await batch(request);
       expect(after.result.Responses?.[TABLE]?.[0]?.['n']).toEqual(new NumberValue('2'));
       expect(after.stats.ReadMisses).toBe(1); // the late fill was refused, so this batch went to the table
+    });
+
+    it('with negativeTtlSeconds, caches "not found" from the table\'s answer and then answers the whole request from the cache', async () => {
+      const negative = withPlugin({ negativeTtlSeconds: 60 });
+      const request = { [TABLE]: { Keys: [{ pk: id('user', 'ghost') }, { pk: id('user', 'u1') }] } };
+
+      const first = await batch(request, negative);
+      const second = await batch(request, negative);
+
+      expect(first.stats).toMatchObject({ ReadHits: 0, ReadMisses: 2 });
+      expect(first.asked).toHaveLength(1);
+      expect(second.stats).toMatchObject({ ReadHits: 2, ReadMisses: 0 });
+      expect(second.asked).toEqual([]);
+      expect(sorted(second.result)).toEqual(sorted(await raw(request)));
+      expect(second.result.Responses?.[TABLE]?.map((item) => item['pk'])).toEqual([id('user', 'u1')]);
     });
 
     it('sends the whole request to the table when the cache is down, counted and never thrown', async () => {
