@@ -16,19 +16,32 @@ import type {
   ServiceInputTypes,
   ServiceOutputTypes,
 } from '@aws-sdk/client-dynamodb';
-import type { InitializeHandler, InitializeHandlerArguments, InitializeHandlerOutput } from '@smithy/types';
+import type {
+  DeserializeHandler,
+  DeserializeHandlerArguments,
+  DeserializeHandlerOutput,
+  InitializeHandler,
+  InitializeHandlerArguments,
+  InitializeHandlerOutput,
+} from '@smithy/types';
 import { supportsVersioned, type CacheAdapter, type VersionedCacheAdapter } from '../core/commands.js';
 import type { CompiledRule } from '../core/compiled-rule.js';
 import { canonicalVersion, decodeEnvelope, NOT_FOUND_PAYLOAD } from '../core/versioned.js';
 import type { Logger } from '../lambda/logger.js';
 import { decodeStoredItem, encodeSdkItem, projectItem, type SdkItem } from './attribute-json.js';
-import { decideRead, tableName, type CoveredRead } from './coverage.js';
+import { decideRead, tableName, type CoveredRead, type PassThroughReason } from './coverage.js';
 import type { ReadMetrics } from './metrics.js';
+import { collectBody, type WireItem, type WireResponse } from './wire.js';
 
 type Args = InitializeHandlerArguments<ServiceInputTypes>;
 type Out = InitializeHandlerOutput<ServiceOutputTypes>;
 type Next = InitializeHandler<ServiceInputTypes, ServiceOutputTypes>;
 type Key = Record<string, AttributeValue>;
+/** A key or item as the SDK gives it (binary as bytes) or as the wire carries it (binary as base64). */
+type KeyLike = Readonly<Record<string, { readonly S?: unknown; readonly N?: unknown; readonly B?: unknown }>>;
+type WireArgs = DeserializeHandlerArguments<ServiceInputTypes>;
+type WireOut = DeserializeHandlerOutput<ServiceOutputTypes>;
+type WireNext = DeserializeHandler<ServiceInputTypes, ServiceOutputTypes>;
 
 /** What the plugin hands the BatchGetItem path (its own state, shared with GetItem). */
 export interface BatchGetContext {
@@ -41,7 +54,7 @@ export interface BatchGetContext {
   readonly leaseTtlMs: number;
   readonly negativeTtlSeconds: number | undefined;
   /** The version a fill of `item` carries under `rule`. */
-  readonly versionOf: (rule: CompiledRule, item: SdkItem | undefined) => string | undefined;
+  readonly versionOf: (rule: CompiledRule, item: Readonly<Record<string, { readonly N?: unknown; readonly S?: unknown }>> | undefined) => string | undefined;
 }
 
 /** One requested key, where it sits in the request, and how the cache can answer it. */
@@ -49,6 +62,8 @@ interface Slot {
   readonly table: string;
   readonly key: Key;
   readonly read: CoveredRead | undefined;
+  /** Why the key passes through, when it does. */
+  readonly reason: PassThroughReason | undefined;
 }
 
 /** A covered key the cache did not answer, with the lease taken for it (if granted). */
@@ -73,19 +88,21 @@ function canonicalNumber(text: string): string {
 }
 
 /** Identity of a key's values under `names`: matches a returned item to the key that asked for it. */
-function signature(values: Key, names: readonly string[]): string {
+function signature(values: KeyLike, names: readonly string[]): string {
   return JSON.stringify(
     names.map((name) => {
       const av = Object.hasOwn(values, name) ? values[name] : undefined;
-      if (av?.S !== undefined) return ['S', av.S];
-      if (av?.N !== undefined) return ['N', canonicalNumber(av.N)];
-      if (av?.B !== undefined) return ['B', Buffer.from(av.B).toString('base64')];
+      if (typeof av?.S === 'string') return ['S', av.S];
+      if (typeof av?.N === 'string') return ['N', canonicalNumber(av.N)];
+      // A response body read at the wire level holds binary as base64 already.
+      if (typeof av?.B === 'string') return ['B', av.B];
+      if (av?.B instanceof Uint8Array) return ['B', Buffer.from(av.B).toString('base64')];
       return ['?'];
     }),
   );
 }
 
-const keyNames = (key: Key): string[] => Object.keys(key).sort();
+const keyNames = (key: KeyLike): string[] => Object.keys(key).sort();
 
 /** The caller's per-table request with only `keys` (projection and consistency unchanged). */
 const withKeys = (request: KeysAndAttributes, keys: Key[]): KeysAndAttributes => ({ ...request, Keys: keys });
@@ -111,7 +128,7 @@ function planSlots(input: BatchGetItemCommandInput, context: BatchGetContext): S
         ...(request.AttributesToGet === undefined ? {} : { AttributesToGet: request.AttributesToGet }),
       };
       const decision = decideRead(asGet, servable, any);
-      slots.push({ table, key, read: decision.kind === 'covered' ? decision : undefined });
+      slots.push(decision.kind === 'covered' ? { table, key, read: decision, reason: undefined } : { table, key, read: undefined, reason: decision.reason });
     }
   }
   return slots;
@@ -124,13 +141,18 @@ function readMany(adapter: CacheAdapter, keys: readonly string[]): Promise<(stri
 }
 
 /** What one stored string answers: an item, "not found", or nothing usable (a miss). */
-function answerOf(stored: string | undefined, negativeCaching: boolean): { item: SdkItem | undefined } | undefined {
+function answerOf<T>(stored: string | undefined, negativeCaching: boolean, decode: (payload: string) => T): { item: T | undefined } | undefined {
   if (stored === undefined) return undefined;
   const entry = decodeEnvelope(stored);
   if (entry.kind === 'value' && entry.payload === NOT_FOUND_PAYLOAD) return negativeCaching ? { item: undefined } : undefined;
-  if (entry.kind === 'value' || entry.kind === 'plain') return { item: decodeStoredItem(entry.payload) };
+  if (entry.kind === 'value' || entry.kind === 'plain') return { item: decode(entry.payload) };
   return undefined; // a tombstone or a lease: the table answers
 }
+
+/** The stored form of a `dynamodb`-codec rule is the wire JSON DynamoDB sends (binary as base64). */
+const parseWire = (payload: string): WireItem => JSON.parse(payload) as WireItem;
+
+const coveredOf = (slots: readonly Slot[]) => slots.filter((slot): slot is Slot & { read: CoveredRead } => slot.read !== undefined);
 
 function warn(context: BatchGetContext, operation: 'get' | 'lease' | 'fill', error: unknown): void {
   // The error's name only: adapter messages can quote keys, and keys can hold item data.
@@ -164,7 +186,7 @@ async function leaseMisses(misses: readonly (Slot & { read: CoveredRead })[], ad
  */
 async function fillLeases(
   leased: readonly Miss[],
-  found: ReadonlyMap<string, SdkItem>,
+  found: ReadonlyMap<string, SdkItem | WireItem>,
   unprocessed: ReadonlySet<string>,
   adapter: VersionedCacheAdapter,
   context: BatchGetContext,
@@ -180,7 +202,8 @@ async function fillLeases(
         if (item !== undefined) {
           const version = context.versionOf(slot.read.rule, item);
           const canonical = version === undefined ? undefined : canonicalVersion(version);
-          await adapter.fill(slot.read.key, token, encodeSdkItem(projectItem(item, rule.attributes)), {
+          // `encodeSdkItem` reads binary given as base64 too: a wire item encodes as the SDK's does.
+          await adapter.fill(slot.read.key, token, encodeSdkItem(projectItem<unknown>(item, rule.attributes) as SdkItem), {
             ...(rule.ttlSeconds === undefined ? {} : { ttlSeconds: rule.ttlSeconds }),
             ...(canonical === undefined ? {} : { version: canonical }),
           });
@@ -207,19 +230,24 @@ async function giveBack(leased: readonly Miss[], adapter: VersionedCacheAdapter,
 }
 
 /**
- * The BatchGetItem path of the plugin: `(args, next) => output`. A request with no covered key,
- * or one asking for consumed capacity, passes through untouched; so does the whole request when
- * the multi-get fails (counted as fallbacks).
+ * The BatchGetItem path of the plugin: `(args, next, defer) => output`. A request with no covered
+ * key, or one asking for consumed capacity, passes through untouched; so does the whole request
+ * when the multi-get fails (counted as fallbacks). A request whose keys are not AttributeValues
+ * (a document client's native values) is handed to the wire level by `defer`, uncounted here.
  */
-export function createBatchGet(context: BatchGetContext): (args: Args, next: Next) => Promise<Out> {
+export function createBatchGet(context: BatchGetContext): (args: Args, next: Next, defer?: () => void) => Promise<Out> {
   const { adapter } = context;
   const leases = supportsVersioned(adapter) ? adapter : undefined;
 
-  return async (args, next) => {
+  return async (args, next, defer) => {
     const input = args.input as BatchGetItemCommandInput;
     const counters = context.counters;
     const slots = planSlots(input, context);
-    const covered = slots.filter((slot): slot is Slot & { read: CoveredRead } => slot.read !== undefined);
+    if (defer !== undefined && slots.some((slot) => slot.reason === 'key-form')) {
+      defer();
+      return next(args);
+    }
+    const covered = coveredOf(slots);
     const consumed = input.ReturnConsumedCapacity !== undefined && input.ReturnConsumedCapacity !== 'NONE';
     if (covered.length === 0 || consumed) {
       counters().ReadPassThroughs += slots.length;
@@ -232,7 +260,7 @@ export function createBatchGet(context: BatchGetContext): (args: Args, next: Nex
         adapter,
         covered.map((slot) => slot.read.key),
       );
-      answers = stored.map((value) => answerOf(value, context.negativeTtlSeconds !== undefined));
+      answers = stored.map((value) => answerOf(value, context.negativeTtlSeconds !== undefined, decodeStoredItem));
     } catch (error) {
       // Never worse than no cache: the caller's request goes to the table as it was.
       counters().ReadMisses += covered.length;
@@ -316,4 +344,100 @@ export function createBatchGet(context: BatchGetContext): (args: Args, next: Nex
     if (state.leases !== undefined) await fillLeases(state.leased, found, unprocessed, state.leases, context);
     return { ...loaded, output: { ...output, Responses: responses, UnprocessedKeys: unprocessedKeys } };
   }
+}
+
+/** The parts of a BatchGetItem response body the wire level reads. */
+interface WireBatchBody {
+  readonly Responses?: Record<string, WireItem[]>;
+  readonly UnprocessedKeys?: Record<string, { readonly Keys?: WireItem[] }>;
+}
+
+/**
+ * The BatchGetItem path below the deserializer, for `DynamoDBDocumentClient`'s `BatchGetCommand`
+ * (see `wire.ts`). The request is signed already, so it cannot be split: it is answered from the
+ * cache only when every key is covered and the multi-get answers all of them; otherwise the whole
+ * request goes to the table unchanged. With misses, the misses of tables that ask for whole items
+ * are leased before the table call and filled from its answer; a projected table's misses are
+ * never filled (its request cannot be widened to the whole item).
+ */
+export function createWireBatchGet(context: BatchGetContext): (args: WireArgs, next: WireNext) => Promise<WireOut> {
+  const { adapter } = context;
+  const leases = supportsVersioned(adapter) ? adapter : undefined;
+
+  return async (args, next) => {
+    const input = args.input as BatchGetItemCommandInput;
+    const counters = context.counters;
+    const slots = planSlots(input, context);
+    const covered = coveredOf(slots);
+    const consumed = input.ReturnConsumedCapacity !== undefined && input.ReturnConsumedCapacity !== 'NONE';
+    // One uncovered key means the table must be asked, and it can only be asked the whole request:
+    // no cache call could save it anything.
+    if (covered.length === 0 || covered.length < slots.length || consumed) {
+      counters().ReadPassThroughs += slots.length;
+      return next(args);
+    }
+
+    let answers: ({ item: WireItem | undefined } | undefined)[];
+    try {
+      const stored = await readMany(
+        adapter,
+        covered.map((slot) => slot.read.key),
+      );
+      answers = stored.map((value) => answerOf(value, context.negativeTtlSeconds !== undefined, parseWire));
+    } catch (error) {
+      counters().ReadMisses += covered.length;
+      counters().ReadFallbacks += covered.length;
+      warn(context, 'get', error);
+      return next(args);
+    }
+
+    const missed = covered.filter((_, i) => answers[i] === undefined);
+    if (missed.length === 0) {
+      counters().ReadHits += covered.length;
+      const responses: Record<string, WireItem[]> = {};
+      for (const [i, slot] of covered.entries()) {
+        const items = responses[slot.table] ?? [];
+        const item = answers[i]?.item;
+        if (item !== undefined) items.push(projectItem(item, slot.read.names));
+        responses[slot.table] = items;
+      }
+      const body = new TextEncoder().encode(JSON.stringify({ Responses: responses, UnprocessedKeys: {} }));
+      const response: WireResponse = { statusCode: 200, headers: { 'content-type': 'application/x-amz-json-1.0' }, body };
+      return { response, output: undefined as unknown as ServiceOutputTypes };
+    }
+
+    // The table answers every key, hits included: each covered key counts as a miss.
+    counters().ReadMisses += covered.length;
+    const fillable = missed.filter((slot) => slot.read.names === undefined);
+    const leased = leases === undefined ? [] : await leaseMisses(fillable, leases, context);
+    let loaded: WireOut;
+    let body: WireBatchBody;
+    try {
+      loaded = await next(args);
+      const response = loaded.response as WireResponse;
+      // Read once and put back as bytes, for the SDK's deserializer.
+      response.body = await collectBody(response.body);
+      if (response.statusCode !== 200) {
+        if (leases !== undefined) await giveBack(leased, leases, context);
+        return loaded;
+      }
+      body = JSON.parse(Buffer.from(response.body as Uint8Array).toString('utf8')) as WireBatchBody;
+    } catch (error) {
+      if (leases !== undefined) await giveBack(leased, leases, context);
+      throw error;
+    }
+
+    const found = new Map<string, WireItem>();
+    const namesOf = new Map(slots.map((slot) => [slot.table, keyNames(slot.key)]));
+    for (const [table, items] of Object.entries(body.Responses ?? {})) {
+      const keyAttrs = namesOf.get(table) ?? [];
+      for (const item of items) found.set(`${table}\n${signature(item, keyAttrs)}`, item);
+    }
+    const unprocessed = new Set<string>();
+    for (const [table, request] of Object.entries(body.UnprocessedKeys ?? {})) {
+      for (const key of request.Keys ?? []) unprocessed.add(`${table}\n${signature(key, keyNames(key))}`);
+    }
+    if (leases !== undefined) await fillLeases(leased, found, unprocessed, leases, context);
+    return loaded;
+  };
 }

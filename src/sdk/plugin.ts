@@ -16,7 +16,7 @@ import type { MetricsOptions } from '../lambda/config.js';
 import { createJsonLogger, type Logger } from '../lambda/logger.js';
 import { createCacheReader } from '../reader/index.js';
 import { decodeStoredItem, encodeSdkItem, projectItem, type SdkItem } from './attribute-json.js';
-import { createBatchGet } from './batch-get.js';
+import { createBatchGet, createWireBatchGet } from './batch-get.js';
 import { decideRead, storesItem, tableName, type CoveredRead } from './coverage.js';
 import { emptyReadMetrics, readEmfDocument, type ReadMetrics } from './metrics.js';
 import { createWireMiddleware, wireCodec, type WireItem } from './wire.js';
@@ -186,7 +186,7 @@ export function createReadThroughPlugin(options: ReadThroughOptions): ReadThroug
     versionOf: (_: T) => versionOf(read.rule, loaded()),
   });
 
-  const batchGet = createBatchGet({
+  const batchContext = {
     adapter,
     rulesFor,
     counters: () => counters,
@@ -194,7 +194,8 @@ export function createReadThroughPlugin(options: ReadThroughOptions): ReadThroug
     leaseTtlMs: options.leaseTtlMs ?? 3_000,
     negativeTtlSeconds,
     versionOf,
-  });
+  };
+  const batchGet = createBatchGet(batchContext);
 
   type Args = InitializeHandlerArguments<ServiceInputTypes>;
   type Out = InitializeHandlerOutput<ServiceOutputTypes>;
@@ -251,7 +252,7 @@ export function createReadThroughPlugin(options: ReadThroughOptions): ReadThroug
   }
 
   const middleware: InitializeMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next, context) => async (args) => {
-    if (context.commandName === 'BatchGetItemCommand') return batchGet(args, next);
+    if (context.commandName === 'BatchGetItemCommand') return batchGet(args, next, () => deferred.add(context));
     if (context.commandName !== 'GetItemCommand') return next(args);
     const input = args.input as GetItemCommandInput;
     const { servable, any } = rulesFor(tableName(input.TableName));
@@ -278,6 +279,7 @@ export function createReadThroughPlugin(options: ReadThroughOptions): ReadThroug
     count,
     fellBack,
     negativeTtlSeconds,
+    batchGet: createWireBatchGet(batchContext),
   });
 
   const metricsOptions = options.metrics === false ? undefined : (options.metrics ?? {});

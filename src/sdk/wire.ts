@@ -81,6 +81,8 @@ export interface WireDeps {
   /** A cache failure served by the table: counted and logged without keys or values. */
   fellBack(operation: 'get' | 'lease', error: unknown): void;
   readonly negativeTtlSeconds: number | undefined;
+  /** A deferred BatchGetItem, served whole or passed through whole (see `createWireBatchGet`). */
+  batchGet(args: Args, next: Handler): Promise<Out>;
 }
 
 type Handler = DeserializeHandler<ServiceInputTypes, ServiceOutputTypes>;
@@ -98,6 +100,7 @@ export function createWireMiddleware(deps: WireDeps): DeserializeMiddleware<Serv
   return (next, context) => async (args) => {
     // Only the first attempt: a retried miss goes to the table (its lease was given back).
     if (!deps.deferred.delete(context)) return next(args);
+    if (context.commandName === 'BatchGetItemCommand') return deps.batchGet(args, next);
     const input = args.input as GetItemCommandInput;
     const decision = deps.decide(input);
     if (decision.kind === 'pass') {
