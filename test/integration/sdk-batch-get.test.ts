@@ -15,87 +15,48 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CacheAdapter } from '../../src/core/commands.js';
 import type { Rule } from '../../src/core/rules.js';
 import { decodeEnvelope } from '../../src/core/versioned.js';
-import { memcachedAdapter } from '../../src/adapters/memcached/index.js';
-import { redisAdapter } from '../../src/adapters/redis/index.js';
-import { createStreamHandler } from '../../src/lambda/handler.js';
 import { localClientConfig } from '../../src/local/dynamodb-local.js';
-import { createStreamRunner, type StreamRunner } from '../../src/local/stream-runner.js';
+import type { StreamRunner } from '../../src/local/stream-runner.js';
 import { createReadThroughPlugin, type ReadThroughPlugin } from '../../src/sdk/index.js';
-import { startDynamoDb, type DynamoDbLocalHarness } from '../helpers/dynamodb-local.js';
-import { startMemcached, type MemcachedNode } from '../helpers/memcached-servers.js';
-import { startRedis, type RedisServer } from '../helpers/redis-servers.js';
+import type { DynamoDbLocalHarness } from '../helpers/dynamodb-local.js';
+import { readThroughRules, type ReadThroughStack, startReadThroughStack, type SuiteName } from '../helpers/read-through-stack.js';
+import type { RedisServer } from '../helpers/redis-servers.js';
 
 process.env['DDB_LOCAL_TELEMETRY'] = '0';
 
 let ddb: DynamoDbLocalHarness;
 let redis: RedisServer;
-let memcached: { servers: string; node: MemcachedNode; stop(): Promise<void> };
+let memcached: ReadThroughStack['memcached'];
 let runner: StreamRunner;
+let stack: ReadThroughStack | undefined;
 const closers: (() => Promise<void>)[] = [];
-const SUITES = ['redis', 'memcached'] as const;
-type SuiteName = (typeof SUITES)[number];
 /** The table the rules cover (streamed into the cache). */
 const TABLE = 'App';
 /** A table no rule matches: its keys always go to the table. */
 const PLAIN = 'Plain';
 const adapters = new Map<SuiteName, CacheAdapter>();
-
-const rulesFor = (name: SuiteName): Rule[] => [
-  {
-    name: 'users',
-    table: TABLE,
-    when: (item) => String(item['pk']).startsWith(`${name}/user#`),
-    key: (item) => `user:${String(item['pk'])}`,
-    strategy: 'write-through',
-    codec: 'dynamodb',
-  },
-  {
-    name: 'orders',
-    table: TABLE,
-    when: (item) => String(item['pk']).startsWith(`${name}/order#`),
-    key: (item) => `order:${String(item['pk'])}`,
-    strategy: 'versioned',
-    version: 'sequenceNumber',
-    writes: 'tombstone',
-    codec: 'dynamodb',
-  },
-];
+const rulesFor = (name: SuiteName): Rule[] => readThroughRules(TABLE, name);
 
 beforeAll(async () => {
-  [ddb, redis, memcached] = await Promise.all([startDynamoDb(), startRedis(), startMemcached()]);
-  adapters.set('redis', redisAdapter({ url: redis.url, commandTimeoutMs: 500, connectTimeoutMs: 500 }));
-  adapters.set('memcached', memcachedAdapter({ servers: memcached.servers, timeoutMs: 500, connectTimeoutMs: 500, deadlineMs: 1500 }));
-  // Only one table is streamed: with runners on two tables, DynamoDB Local answered a runner's
-  // GetRecords with TrimmedDataAccessException (see sdk-read-through.test.ts). The rule-less
-  // table has no stream and exists before the runner starts.
-  await ddb.client.send(
-    new CreateTableCommand({
-      TableName: PLAIN,
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-  const handlers = SUITES.map((name) =>
-    createStreamHandler({ adapter: adapters.get(name) as CacheAdapter, rules: rulesFor(name), logger: false, metrics: false }),
-  );
-  const streamArn = await ddb.createTable({ name: TABLE });
-  runner = createStreamRunner({
-    endpoint: ddb.endpoint,
-    streamArn,
-    handler: async (event) => {
-      const failures = [];
-      for (const handler of handlers) failures.push(...(await handler(event)).batchItemFailures);
-      return { batchItemFailures: failures };
+  stack = await startReadThroughStack(TABLE, {
+    beforeRunner: async (db) => {
+      // The rule-less table has no stream and exists before the runner starts.
+      await db.client.send(
+        new CreateTableCommand({
+          TableName: PLAIN,
+          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+          AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
     },
   });
-  await runner.start();
-  for (const adapter of adapters.values()) closers.push(() => adapter.close());
+  ({ ddb, redis, memcached, runner } = stack);
+  for (const [name, adapter] of stack.adapters) adapters.set(name, adapter);
 }, 60_000);
 afterAll(async () => {
-  await runner?.stop();
   for (const close of closers) await close();
-  await Promise.all([ddb?.stop(), redis?.stop(), memcached?.stop()]);
+  await stack?.stop();
 });
 
 /** Sets come back in no defined order; everything else must match exactly. */

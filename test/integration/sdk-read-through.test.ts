@@ -11,86 +11,46 @@ import type { DeserializeMiddleware } from '@smithy/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CacheAdapter } from '../../src/core/commands.js';
 import type { Rule } from '../../src/core/rules.js';
-import { memcachedAdapter } from '../../src/adapters/memcached/index.js';
-import { redisAdapter } from '../../src/adapters/redis/index.js';
-import { createStreamHandler } from '../../src/lambda/handler.js';
 import { localClientConfig } from '../../src/local/dynamodb-local.js';
-import { createStreamRunner, type StreamRunner } from '../../src/local/stream-runner.js';
+import type { StreamRunner } from '../../src/local/stream-runner.js';
 import { createReadThroughPlugin, type ReadThroughPlugin } from '../../src/sdk/index.js';
-import { startDynamoDb, type DynamoDbLocalHarness } from '../helpers/dynamodb-local.js';
-import { startMemcached, type MemcachedNode } from '../helpers/memcached-servers.js';
-import { startRedis, type RedisServer } from '../helpers/redis-servers.js';
+import type { DynamoDbLocalHarness } from '../helpers/dynamodb-local.js';
+import { readThroughRules, type ReadThroughStack, startReadThroughStack, type SuiteName } from '../helpers/read-through-stack.js';
+import type { RedisServer } from '../helpers/redis-servers.js';
 
 process.env['DDB_LOCAL_TELEMETRY'] = '0';
 
 let ddb: DynamoDbLocalHarness;
 let redis: RedisServer;
-let memcached: { servers: string; node: MemcachedNode; stop(): Promise<void> };
+let memcached: ReadThroughStack['memcached'];
 const runners: StreamRunner[] = [];
+let stack: ReadThroughStack | undefined;
 const closers: (() => Promise<void>)[] = [];
-const SUITES = ['redis', 'memcached'] as const;
-type SuiteName = (typeof SUITES)[number];
 const TABLE = 'App';
 const adapters = new Map<SuiteName, CacheAdapter>();
-
-/** One table for every suite (single-table design: `user#…` and `order#…` items). */
-const rulesFor = (name: SuiteName): Rule[] => [
-  {
-    name: 'users',
-    table: TABLE,
-    when: (item) => String(item['pk']).startsWith(`${name}/user#`),
-    key: (item) => `user:${String(item['pk'])}`,
-    strategy: 'write-through',
-    codec: 'dynamodb',
-  },
-  {
+/** The shared users/orders rules, plus a `value` transform on users that the plugin must not serve. */
+const rulesFor = (name: SuiteName): Rule[] => {
+  const [users, ...rest] = readThroughRules(TABLE, name);
+  const summary: Rule = {
     name: 'user-summary',
     table: TABLE,
     when: (item) => String(item['pk']).startsWith(`${name}/user#`),
     key: (item) => `summary:${String(item['pk'])}`,
     strategy: 'write-through',
     value: (item) => item['name'] ?? null,
-  },
-  {
-    name: 'orders',
-    table: TABLE,
-    when: (item) => String(item['pk']).startsWith(`${name}/order#`),
-    key: (item) => `order:${String(item['pk'])}`,
-    strategy: 'versioned',
-    version: 'sequenceNumber',
-    writes: 'tombstone',
-    codec: 'dynamodb',
-  },
-];
+  };
+  return users === undefined ? [summary, ...rest] : [users, summary, ...rest];
+};
 
 beforeAll(async () => {
-  [ddb, redis, memcached] = await Promise.all([startDynamoDb(), startRedis(), startMemcached()]);
-  adapters.set('redis', redisAdapter({ url: redis.url, commandTimeoutMs: 500, connectTimeoutMs: 500 }));
-  adapters.set('memcached', memcachedAdapter({ servers: memcached.servers, timeoutMs: 500, connectTimeoutMs: 500, deadlineMs: 1500 }));
-  // One table and one runner for every suite (one stream, one handler per adapter): cheaper than
-  // a table per suite. Several streamed tables work too since the runner takes a new iterator on
-  // TrimmedDataAccessException (test/integration/local-two-tables.test.ts).
-  const handlers = SUITES.map((name) =>
-    createStreamHandler({ adapter: adapters.get(name) as CacheAdapter, rules: rulesFor(name), logger: false, metrics: false }),
-  );
-  const streamArn = await ddb.createTable({ name: TABLE });
-  const runner = createStreamRunner({
-    endpoint: ddb.endpoint,
-    streamArn,
-    handler: async (event) => {
-      const failures = [];
-      for (const handler of handlers) failures.push(...(await handler(event)).batchItemFailures);
-      return { batchItemFailures: failures };
-    },
-  });
-  runners.push(runner);
-  await runner.start();
-  for (const adapter of adapters.values()) closers.push(() => adapter.close());
+  stack = await startReadThroughStack(TABLE, { rulesFor });
+  runners.push(stack.runner);
+  ({ ddb, redis, memcached } = stack);
+  for (const [name, adapter] of stack.adapters) adapters.set(name, adapter);
 }, 60_000);
 afterAll(async () => {
-  await Promise.all(runners.map((r) => r.stop()));
   for (const close of closers) await close();
-  await Promise.all([ddb?.stop(), redis?.stop(), memcached?.stop()]);
+  await stack?.stop();
 });
 
 /** Sets come back in no defined order; everything else must match exactly. */
