@@ -41,6 +41,7 @@ interface Decimal {
 
 const ZERO = 48;
 const NINE = 57;
+const MINUS = 45;
 
 function digitsEnd(text: string, from: number): number {
   let i = from;
@@ -101,6 +102,17 @@ function sameDecimal(a: Decimal, b: Decimal): boolean {
   return a.negative === b.negative && a.digits === b.digits && a.exponent === b.exponent;
 }
 
+/** `text` is an optional minus sign and at least one digit, nothing else. */
+function isDecimalInteger(text: string): boolean {
+  let i = text.charCodeAt(0) === MINUS ? 1 : 0;
+  if (i === text.length) return false;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < ZERO || c > NINE) return false;
+  }
+  return true;
+}
+
 /**
  * A DynamoDB number as a JS number when that is exact, else its exact decimal string.
  * Never rounds silently and never produces a BigInt.
@@ -108,7 +120,10 @@ function sameDecimal(a: Decimal, b: Decimal): boolean {
 export function exactNumber(text: string): number | string {
   const n = Number(text);
   if (!Number.isFinite(n)) return text;
-  // Fast path (most numbers): the shortest round-trip form is the input itself, so both denote
+  // Fastest path (ids, versions, counts): a decimal integer that parsed to a safe integer was
+  // parsed exactly, since every integer up to 2^53 - 1 is a double; no string is built to check.
+  if (Number.isSafeInteger(n) && isDecimalInteger(text)) return n === 0 ? 0 : n;
+  // Fast path (most other numbers): the shortest round-trip form is the input itself, so both denote
   // the same decimal without parsing either.
   if (String(n) === text) return n;
   // Shortest round-trip form of n must denote the same decimal as the input.

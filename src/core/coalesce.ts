@@ -60,25 +60,38 @@ interface Run {
  * ```
  */
 export function coalesceCommands(commands: readonly AnyCacheCommand[], owners: readonly number[]): CoalescedCommands {
-  // ownerOf[i] is set for survivors only; -1 marks a superseded command.
-  const ownerOf = new Array<number>(commands.length).fill(-1);
-  const sizeOf = new Array<number>(commands.length).fill(1);
-  const runs = new Map<string, Run>();
+  // Per key, its run so far: while the run holds one command, just that command's position, so a
+  // batch whose keys never repeat (the usual one) allocates nothing per command.
+  const runs = new Map<string, number | Run>();
+  const runAt = (i: number): Run => ({ versioned: isVersioned(commands[i] as AnyCacheCommand), survivor: i, earliest: owners[i] as number, size: 1 });
+  // Allocated at the first repeated key. ownerOf[i] is set for survivors only; -1 marks a superseded command.
+  let ownerOf: number[] | undefined;
+  let sizeOf: number[] = [];
   let superseded = 0;
-  const close = (run: Run) => {
-    ownerOf[run.survivor] = run.earliest;
+  const close = (run: Run, into: number[]) => {
+    into[run.survivor] = run.earliest;
     sizeOf[run.survivor] = run.size;
   };
   for (let i = 0; i < commands.length; i++) {
     const command = commands[i] as AnyCacheCommand;
-    const owner = owners[i] as number;
-    const versioned = isVersioned(command);
-    const run = runs.get(command.key);
-    if (run === undefined || run.versioned !== versioned) {
-      if (run !== undefined) close(run);
-      runs.set(command.key, { versioned, survivor: i, earliest: owner, size: 1 });
+    const entry = runs.get(command.key);
+    if (entry === undefined) {
+      runs.set(command.key, i);
       continue;
     }
+    if (ownerOf === undefined) {
+      ownerOf = new Array<number>(commands.length).fill(-1);
+      sizeOf = new Array<number>(commands.length).fill(1);
+    }
+    const owner = owners[i] as number;
+    const versioned = isVersioned(command);
+    const run = typeof entry === 'number' ? runAt(entry) : entry;
+    if (run.versioned !== versioned) {
+      close(run, ownerOf);
+      runs.set(command.key, i);
+      continue;
+    }
+    if (typeof entry === 'number') runs.set(command.key, run);
     superseded++;
     run.size++;
     if (owner < run.earliest) run.earliest = owner;
@@ -89,8 +102,10 @@ export function coalesceCommands(commands: readonly AnyCacheCommand[], owners: r
       if (compareStamps(writeStamp(command.kind, command.version), writeStamp(best.kind, best.version)) > 0) run.survivor = i;
     }
   }
-  if (superseded === 0) return { commands: [...commands], owners: [...owners], carries: sizeOf };
-  for (const run of runs.values()) close(run);
+  if (ownerOf === undefined || superseded === 0) {
+    return { commands: commands.slice(), owners: owners.slice(), carries: ownerOf === undefined ? new Array<number>(commands.length).fill(1) : sizeOf };
+  }
+  for (const entry of runs.values()) close(typeof entry === 'number' ? runAt(entry) : entry, ownerOf);
   const kept: AnyCacheCommand[] = [];
   const keptOwners: number[] = [];
   const carries: number[] = [];

@@ -85,6 +85,14 @@ function planRule(compiled: CompiledRule, change: StreamChange, oldSide: Side | 
   return STRATEGIES[compiled.rule.strategy].plan({ compiled, change, oldSide, newSide, oldKeys, newMatches });
 }
 
+/** The rules whose table matches: `rules` itself when all do (one rule per table, the usual case). */
+function rulesFor(rules: readonly CompiledRule[], table: string | undefined): readonly CompiledRule[] {
+  for (let i = 0; i < rules.length; i++) {
+    if (!(rules[i] as CompiledRule).matchesTable(table)) return rules.filter((r) => r.matchesTable(table));
+  }
+  return rules;
+}
+
 /** Plan one decoded change; `onRule` learns which rule is being planned, for the error. */
 function planChange(
   change: StreamChange,
@@ -94,7 +102,7 @@ function planChange(
   onRule: (name: string | undefined) => void,
 ): PlannedRecord {
   const { sequenceNumber, approximateCreationDateTime } = change;
-  const applicable = rules.filter((r) => r.matchesTable(change.table));
+  const applicable = rulesFor(rules, change.table);
   if (applicable.length === 0) {
     return { index, sequenceNumber, commands: [], skipped: 'no-matching-rule', approximateCreationDateTime, unmatchedTable: change.table ?? '(none)' };
   }

@@ -13,7 +13,7 @@ import { validateConfig, type StreamHandlerConfig } from './config.js';
 import { deferUntilConfigured, type StreamHandlerConfigLoader } from './deferred-config.js';
 import { createJsonLogger, describeError, silentLogger } from './logger.js';
 import { emfDocument, type BatchMetrics } from './metrics.js';
-import { dynamodbStreamsRecords, type RecordDecoder } from './record-decoder.js';
+import { dynamodbStreamsRecords, type RecordDecoder, type UnwrappedRecord } from './record-decoder.js';
 
 export type { StreamHandlerConfigLoader } from './deferred-config.js';
 export type { RecordDecoder } from './record-decoder.js';
@@ -160,12 +160,23 @@ export function buildProcessor(config: StreamHandlerConfig, decoder: RecordDecod
 
   /** Unwrap and plan every record; a record whose envelope is unusable keeps that error. */
   function planBatch(records: readonly unknown[]): { plans: PlannedRecord[]; identifierOf: (index: number) => string | undefined } {
-    const unwrapped = records.map((record, i) => decoder.unwrap(record, i));
-    const payloads = unwrapped.map((u) => u.payload);
-    const plans = planCommands(payloads, compiled, { ttlDeletes, decoder: decoder.changes, maxKeysPerRecord }).map((plan, i): PlannedRecord => {
-      const error = unwrapped[i]?.error;
-      return error === undefined ? plan : { index: i, sequenceNumber: undefined, commands: [], error };
-    });
+    // One pass over the records; the plans are copied only when some envelope was unusable.
+    const unwrapped = new Array<UnwrappedRecord>(records.length);
+    const payloads = new Array<unknown>(records.length);
+    let unusable = false;
+    for (let i = 0; i < records.length; i++) {
+      const record = decoder.unwrap(records[i], i);
+      unwrapped[i] = record;
+      payloads[i] = record.payload;
+      if (record.error !== undefined) unusable = true;
+    }
+    let plans = planCommands(payloads, compiled, { ttlDeletes, decoder: decoder.changes, maxKeysPerRecord });
+    if (unusable) {
+      plans = plans.map((plan, i): PlannedRecord => {
+        const error = unwrapped[i]?.error;
+        return error === undefined ? plan : { index: i, sequenceNumber: undefined, commands: [], error };
+      });
+    }
     const identifierOf = (index: number): string | undefined => {
       const record = unwrapped[index];
       const plan = plans[index];

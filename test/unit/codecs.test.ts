@@ -14,16 +14,26 @@ describe('exactNumber', () => {
     ['-0', 0],
     ['1E+125', 1e125],
     ['9007199254740991', 9007199254740991],
+    ['-9007199254740991', -9007199254740991],
+    ['9007199254740992', 9007199254740992],
+    ['007', 7],
+    ['-007', -7],
+    ['0', 0],
+    ['-000', 0],
   ])('keeps %s as the JS number %d because that is exact', (text, value) => {
     expect(exactNumber(text)).toBe(value);
   });
 
-  it.each(['9007199254740993', '12345678901234567890123456789012345678', '0.10000000000000000001', '1.0000000000000001'])(
-    'keeps %s as its decimal string because a JS number would round it',
-    (text) => {
-      expect(exactNumber(text)).toBe(text);
-    },
-  );
+  it.each([
+    '9007199254740993',
+    '-9007199254740993',
+    '00009007199254740993',
+    '12345678901234567890123456789012345678',
+    '0.10000000000000000001',
+    '1.0000000000000001',
+  ])('keeps %s as its decimal string because a JS number would round it', (text) => {
+    expect(exactNumber(text)).toBe(text);
+  });
 });
 
 describe('convertImage', () => {

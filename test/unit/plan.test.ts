@@ -66,6 +66,21 @@ describe('planCommands', () => {
       expect(plan?.commands.map((c) => c.key)).toEqual(['a:u1', 'b:u1']);
     });
 
+    it.each([
+      ['a few keys', 1],
+      ['many keys', 20],
+    ])('with %s per image, sets each new key once and deletes each old key the new image lost once, on MODIFY', (_, count) => {
+      // Each image's keys repeat: tag:0..count-1 twice, plus its own email key.
+      const keysOf = (i: Record<string, unknown>) => [...Array.from({ length: count }, (_, n) => `tag:${n}`), `email:${String(i['email'])}`, 'tag:0'];
+      const after = { ...user, email: 'b@example.com' };
+      const [plan] = planCommands([modify(user, after)], [{ key: (i) => [...keysOf(i), ...keysOf(i)], strategy: 'write-through' }]);
+      expect(plan?.commands.filter((c) => c.kind === 'delete').map((c) => c.key)).toEqual(['email:a@example.com']);
+      expect(plan?.commands.filter((c) => c.kind === 'set').map((c) => c.key)).toEqual([
+        ...Array.from({ length: count }, (_, n) => `tag:${n}`),
+        'email:b@example.com',
+      ]);
+    });
+
     it('refuses a write-through INSERT when the stream view has no NewImage', () => {
       const [plan] = planCommands([insert(user, { view: 'KEYS_ONLY' })], [{ key: (i) => `user:${String(i['pk'])}`, strategy: 'write-through' }]);
       expect(plan?.error).toBeInstanceOf(InvalidRecordError);

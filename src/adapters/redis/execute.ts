@@ -173,7 +173,9 @@ async function runPipeline(
       for (const script of scripts) pipeline.script('LOAD', script.body);
       preamble = scripts.size;
     }
-    const merged = mode === 'first' ? mergeDeletes(commands, indices, cluster) : undefined;
+    const found = mode === 'first' ? mergeDeletes(commands, indices, cluster) : undefined;
+    // Most pipelines merge nothing (a write-through batch is mostly SETs): skip two lookups per command.
+    const merged = found !== undefined && found.leaders.size > 0 ? found : undefined;
     for (const index of indices) {
       const command = commands[index];
       if (command === undefined || merged?.followers.has(index)) continue;
@@ -203,18 +205,20 @@ async function runPipeline(
   }
   // A failed SCRIPT LOAD needs no handling here: the EVALSHA after it answers NOSCRIPT, which
   // is resent by EVAL.
-  sent.forEach((index, position) => {
+  const merging = carried.size > 0;
+  for (let position = 0; position < sent.length; position++) {
+    const index = sent[position] as number;
     const command = commands[index];
-    if (command === undefined) return;
+    if (command === undefined) continue;
     const outcome: Outcome =
       replies === null
         ? { state: 'unknown', cause: new Error('the pipeline was aborted (exec returned null)') }
         : outcomeOf(command, replies[preamble + position]);
-    const members = carried.get(position);
+    const members = merging ? carried.get(position) : undefined;
     if (members === undefined) outcomes[index] = outcome;
     // A multi-key DEL succeeds or fails as a whole: its outcome is every carried delete's.
     else for (const member of members) outcomes[member] = outcome;
-  });
+  }
 }
 
 /**
