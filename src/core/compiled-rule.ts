@@ -5,6 +5,7 @@
  */
 import { resolveCodec } from './codecs.js';
 import type { Codec, Rule } from './rules.js';
+import { STRATEGIES } from './strategies/index.js';
 
 /** A rule with its defaults resolved, compiled once per handler. */
 export interface CompiledRule {
@@ -12,6 +13,8 @@ export interface CompiledRule {
   readonly rule: Rule;
   readonly codec: Codec;
   readonly matchesTable: (table: string | undefined) => boolean;
+  /** The strategy caches the new image, so the planner validates all of it before any rule function runs. */
+  readonly cachesNewImage: boolean;
 }
 
 function tableMatcher(table: Rule['table']): (name: string | undefined) => boolean {
@@ -26,7 +29,13 @@ function tableMatcher(table: Rule['table']): (name: string | undefined) => boole
 
 /** Resolve names, codecs and table matchers once (at handler creation). */
 export function compileRules(rules: readonly Rule[]): CompiledRule[] {
-  return rules.map((rule, i) => ({ name: rule.name ?? `rules[${i}]`, rule, codec: resolveCodec(rule.codec), matchesTable: tableMatcher(rule.table) }));
+  return rules.map((rule, i) => ({
+    name: rule.name ?? `rules[${i}]`,
+    rule,
+    codec: resolveCodec(rule.codec),
+    matchesTable: tableMatcher(rule.table),
+    cachesNewImage: STRATEGIES[rule.strategy]?.cachesNewImage?.(rule) === true,
+  }));
 }
 
 /** True when `rules` came from {@link compileRules}. */

@@ -109,7 +109,7 @@ function planChange(
   const { oldSide, newSide } = sidesOf(change);
   // A rule that caches the new image validates all of it first, so its malformed attributes fail
   // the record before any rule function runs; other rules convert only what they read.
-  if (newSide !== undefined && !newSide.keysOnly && applicable.some((r) => STRATEGIES[r.rule.strategy].cachesNewImage?.(r.rule) === true)) {
+  if (newSide !== undefined && !newSide.keysOnly && applicable.some((r) => r.cachesNewImage)) {
     decodeWhole(newSide.image);
   }
   const maxKeys = options.maxKeysPerRecord ?? DEFAULT_MAX_KEYS_PER_RECORD;
