@@ -1,7 +1,7 @@
 /**
  * The `json` codec's encoding of an untransformed item, two ways, on the workload's images:
  * `JSON.stringify` of the plain item (today's path, after the item is built) and the fused
- * encoder straight from the validated AttributeValue image (src/core/fused-json.ts). Also the
+ * encoder straight from the validated AttributeValue image (bench/lib/fused-json.ts). Also the
  * cost of building the item (`convertImage`), which only a lazy item view could skip.
  *
  * Run: `node bench/run.mjs encode [--runs 7]`.
@@ -10,7 +10,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { convertImage } from '../src/core/attributes.js';
-import { imageToJson } from '../src/core/fused-json.js';
+import { imageToJson } from './lib/fused-json.js';
 import type { AttributeMap } from '../src/core/rules.js';
 import { fmt, intArg, machineInfo, median, printMachine, printTable } from './lib/report.js';
 import { makeEvent } from './lib/workload.js';

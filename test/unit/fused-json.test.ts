@@ -1,12 +1,12 @@
 /**
- * The fused `json` encoder (src/core/fused-json.ts) writes exactly the bytes of
+ * The fused `json` encoder (bench/lib/fused-json.ts, an experiment kept with the bench) writes exactly the bytes of
  * `JSON.stringify` of the plain item, for any valid image.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { makeEvent } from '../../bench/lib/workload.js';
 import { convertImage } from '../../src/core/attributes.js';
-import { imageToJson } from '../../src/core/fused-json.js';
+import { imageToJson } from '../../bench/lib/fused-json.js';
 import type { AttributeMap } from '../../src/core/rules.js';
 import { imageArb } from '../helpers/attribute-arbitraries.js';
 
