@@ -67,4 +67,24 @@ describe('redisAdapter on a cluster, for keys ioredis routes differently from th
       await adapter.close();
     }
   });
+
+  it('getMany reads such a key together with an ordinary key of the same server slot', async () => {
+    const owner = await redis.cluster.slotOwners();
+    const far = findKey(
+      (i) => `g${i}{}}`,
+      (clientNode, serverNode) => clientNode !== serverNode,
+      owner,
+    );
+    let neighbour = '';
+    for (let i = 0; neighbour === '' && i < 1_000_000; i++) if (keySlot(`p${i}`) === keySlot(far)) neighbour = `p${i}`;
+    expect(neighbour).not.toBe('');
+    const adapter = redisAdapter({ url: redis.cluster.url, cluster: true });
+    try {
+      await redis.raw.set(far, 'far');
+      await redis.raw.set(neighbour, 'near');
+      expect(await adapter.getMany?.([neighbour, far, 'plain:absent'])).toEqual(['near', 'far', undefined]);
+    } finally {
+      await adapter.close();
+    }
+  });
 });

@@ -252,13 +252,13 @@ export function groupByNode(commands: readonly Command[], indices: readonly numb
  * Group positions by hash slot, in order: a pipeline ioredis can redirect as a whole. A key
  * ioredis may hash differently goes alone, as in {@link groupByNode}.
  */
-function groupBySlot(commands: readonly Command[], indices: readonly number[]): number[][] {
+export function groupBySlot(keyed: readonly { readonly key: string }[], indices: readonly number[]): number[][] {
   const groups = new Map<number, number[]>();
   for (const index of indices) {
-    const command = commands[index];
-    if (command === undefined) continue;
+    const item = keyed[index];
+    if (item === undefined) continue;
     // Slots are 0..16383, so a negative id cannot collide with a slot group.
-    const slot = clientMayMisroute(command.key) ? -1 - index : keySlot(command.key);
+    const slot = clientMayMisroute(item.key) ? -1 - index : keySlot(item.key);
     const group = groups.get(slot);
     if (group) group.push(index);
     else groups.set(slot, [index]);

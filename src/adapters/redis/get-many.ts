@@ -8,8 +8,7 @@
 import { describeKey } from '../../core/key-hash.js';
 import { CacheCommandError, CacheUnavailableError } from '../../errors.js';
 import type { PipelineReply, RedisClientLike } from './client.js';
-import { isReplyError, toError } from './execute.js';
-import { keySlot } from './slot.js';
+import { groupBySlot, isReplyError, toError } from './execute.js';
 
 const asText = (value: unknown): string | undefined =>
   typeof value === 'string' ? value : value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : undefined;
@@ -58,16 +57,15 @@ async function pipelinedGets(client: RedisClientLike, keys: readonly string[], a
 export async function getMany(client: RedisClientLike, keys: readonly string[], adapter: string): Promise<(string | undefined)[]> {
   if (keys.length === 0) return [];
   if (client.isCluster !== true) return pipelinedGets(client, keys, adapter);
-  const bySlot = new Map<number, number[]>();
-  for (const [index, key] of keys.entries()) {
-    const slot = keySlot(key);
-    const positions = bySlot.get(slot);
-    if (positions === undefined) bySlot.set(slot, [index]);
-    else positions.push(index);
-  }
+  // Grouped as the batch path groups its resends: a pipeline per slot, a key ioredis would route
+  // elsewhere than the server on its own (it follows the MOVED reply for it).
+  const groups = groupBySlot(
+    keys.map((key) => ({ key })),
+    keys.map((_, index) => index),
+  );
   const out = new Array<string | undefined>(keys.length).fill(undefined);
   await Promise.all(
-    [...bySlot.values()].map(async (positions) => {
+    groups.map(async (positions) => {
       const values = await pipelinedGets(
         client,
         positions.map((i) => keys[i] ?? ''),
